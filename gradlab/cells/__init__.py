@@ -1,0 +1,16 @@
+"""Registry of recurrent cells. Each module turns Params into kernel calls.
+
+A cell module provides: ``GATES`` (names of the recorded activations), ``make_params``,
+``init_weights``, ``forward``, ``backward`` and ``step_jacobians``.
+"""
+
+from importlib import import_module
+
+_MODULES = {"rnn": "rnn", "lstm": "lstm", "gru": "gru"}
+
+
+def get_cell(cell: str):
+    """The module implementing ``cell``."""
+    if cell not in _MODULES:
+        raise ValueError(f"cell={cell!r} is not one of {sorted(_MODULES)}")
+    return import_module(f".{_MODULES[cell]}", __name__)

@@ -1,0 +1,124 @@
+"""Lab: turns a LabConfig into a Snapshot, the frozen set of arrays every panel draws.
+
+The experiment: a seeded input sequence x_1..x_T drives the network; the loss is
+L = g . h_T for a fixed unit vector g (a loss on the last step only), so the per-lag
+gradient norm ||dL/dh_{T-l}|| shows directly how much of the signal survives l steps back.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+import numpy as np
+
+from .config import LabConfig
+from .init import init_params
+from .ops import backward, forward
+
+# which recurrent block's eigenvalues the lab shows, per cell (the content path)
+_EIG_BLOCK = {"rnn": 0, "lstm": 2, "gru": 2}
+
+
+def _frozen(a):
+    a = np.asarray(a)
+    a.setflags(write=False)
+    return a
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Everything the panels draw for one config. Arrays are read-only.
+
+    x (T, m) inputs; h (T, n) hidden states h_1..h_T; lags (T+1,) = 0..T;
+    grad_norms (T+1,) = ||dL/dh_{T-l}|| (lag T is h_0); reference (T+1,) = rho^l;
+    eigvals (n,) complex eigenvalues of the recurrent matrix; gates {name: (T, n)}.
+    overflow_lag: first lag whose gradient is inf/nan (None if none);
+    overflow_step: first step whose hidden state is inf/nan (None if none);
+    growth_per_step: geometric-mean factor by which the gradient norm changes per lag.
+    """
+
+    config: LabConfig
+    x: np.ndarray
+    h: np.ndarray
+    lags: np.ndarray
+    grad_norms: np.ndarray
+    reference: np.ndarray
+    eigvals: np.ndarray
+    gates: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
+    overflow_lag: int | None = None
+    overflow_step: int | None = None
+    growth_per_step: float = float("nan")
+    compute_ms: float = 0.0
+
+    @property
+    def spectral_radius(self) -> float:
+        """The measured largest |eigenvalue|."""
+        return float(np.max(np.abs(self.eigvals)))
+
+    def caption(self) -> str:
+        """One line for a title bar or a slide: what the gradient is doing."""
+        c = self.config
+        head = f"{c.cell.upper()} {c.activation}  ρ = {c.spectral_radius:.2f}"
+        if self.overflow_step is not None:
+            return f"{head}  ·  hidden state overflows at step {self.overflow_step}"
+        if self.overflow_lag is not None:
+            return f"{head}  ·  gradient overflow after lag {self.overflow_lag}"
+        g = self.growth_per_step
+        if not np.isfinite(g):
+            return head
+        verb = "grows" if g > 1.0 else "shrinks"
+        return f"{head}  ·  gradient {verb} ×{g:.3f} per step"
+
+
+def _first_bad(values: np.ndarray) -> int | None:
+    bad = ~np.isfinite(values)
+    return int(np.argmax(bad)) if bad.any() else None
+
+
+def growth_rate(lags: np.ndarray, norms: np.ndarray) -> float:
+    """exp(slope) of a least-squares line through log(norm) against lag, finite points only."""
+    ok = np.isfinite(norms) & (norms > 0)
+    if ok.sum() < 2:
+        return float("nan")
+    slope = np.polyfit(lags[ok].astype(float), np.log(norms[ok]), 1)[0]
+    return float(np.exp(slope))
+
+
+class Lab:
+    """Computes Snapshots. Stateless apart from a small cache of the input draw."""
+
+    def compute(self, config: LabConfig) -> Snapshot:
+        start = time.perf_counter()
+        c = config
+        options = {"activation": c.activation, "leak": c.leak} if c.cell == "rnn" else {}
+        p = init_params(c.cell, c.hidden, c.inputs, scheme=c.init,
+                        spectral_radius=c.spectral_radius, seed=c.seed, **options)
+        rng = np.random.default_rng([c.seed, 1])
+        x = c.input_scale * rng.standard_normal((c.steps, c.inputs))  # (T, m)
+        g = rng.standard_normal(c.hidden)
+        g /= np.linalg.norm(g)  # (n,): L = g . h_T
+        with np.errstate(all="ignore"):
+            trace = forward(p, x)
+            dh = np.zeros_like(trace.h)  # (1, T, n)
+            dh[0, -1] = g
+            grads = backward(p, trace, dh)
+            h = trace.h[0]  # (T, n)
+            per_lag = np.linalg.norm(grads.h[0, ::-1], axis=1)  # lag 0 .. T-1
+            norms = np.append(per_lag, np.linalg.norm(grads.h0[0]))  # (T+1,)
+            lags = np.arange(c.steps + 1)
+            reference = c.spectral_radius ** lags.astype(float)
+            n = c.hidden
+            k = _EIG_BLOCK[c.cell]
+            eigvals = np.linalg.eigvals(p.weights["W"][k * n:(k + 1) * n])
+            growth = growth_rate(lags, norms)
+        gates = MappingProxyType({k_: _frozen(v[0]) for k_, v in trace.gates.items()})
+        step_bad = _first_bad(h.sum(axis=1))
+        return Snapshot(
+            config=c, x=_frozen(x), h=_frozen(h), lags=_frozen(lags),
+            grad_norms=_frozen(norms), reference=_frozen(reference), eigvals=_frozen(eigvals),
+            gates=gates, overflow_lag=_first_bad(norms),
+            overflow_step=None if step_bad is None else step_bad + 1,
+            growth_per_step=growth, compute_ms=1000 * (time.perf_counter() - start),
+        )
