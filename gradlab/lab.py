@@ -61,10 +61,10 @@ class Snapshot:
         """One line for a title bar or a slide: what the gradient is doing."""
         c = self.config
         head = f"{c.cell.upper()} {c.activation}  ρ = {c.spectral_radius:.2f}"
+        if self.overflow_lag is not None:
+            return f"{head}  ·  gradient overflows (inf) at lag {self.overflow_lag}"
         if self.overflow_step is not None:
             return f"{head}  ·  hidden state overflows at step {self.overflow_step}"
-        if self.overflow_lag is not None:
-            return f"{head}  ·  gradient overflow after lag {self.overflow_lag}"
         g = self.growth_per_step
         if not np.isfinite(g):
             return head
@@ -75,6 +75,18 @@ class Snapshot:
 def _first_bad(values: np.ndarray) -> int | None:
     bad = ~np.isfinite(values)
     return int(np.argmax(bad)) if bad.any() else None
+
+
+def row_norms(a: np.ndarray) -> np.ndarray:
+    """2-norm of each row without spurious overflow: scale by the largest |entry| first.
+
+    (np.linalg.norm squares entries, so it returns inf from about 1e154 on.)
+    """
+    with np.errstate(all="ignore"):
+        scale = np.max(np.abs(a), axis=-1)
+        safe = np.where(np.isfinite(scale) & (scale > 0), scale, 1.0)
+        out = safe * np.linalg.norm(a / safe[..., None], axis=-1)
+        return np.where(np.isfinite(scale), out, np.abs(scale))
 
 
 def growth_rate(lags: np.ndarray, norms: np.ndarray) -> float:
@@ -105,8 +117,8 @@ class Lab:
             dh[0, -1] = g
             grads = backward(p, trace, dh)
             h = trace.h[0]  # (T, n)
-            per_lag = np.linalg.norm(grads.h[0, ::-1], axis=1)  # lag 0 .. T-1
-            norms = np.append(per_lag, np.linalg.norm(grads.h0[0]))  # (T+1,)
+            per_lag = row_norms(grads.h[0, ::-1])  # lag 0 .. T-1
+            norms = np.append(per_lag, row_norms(grads.h0[0]))  # (T+1,)
             lags = np.arange(c.steps + 1)
             reference = c.spectral_radius ** lags.astype(float)
             n = c.hidden
@@ -114,7 +126,7 @@ class Lab:
             eigvals = np.linalg.eigvals(p.weights["W"][k * n:(k + 1) * n])
             growth = growth_rate(lags, norms)
         gates = MappingProxyType({k_: _frozen(v[0]) for k_, v in trace.gates.items()})
-        step_bad = _first_bad(h.sum(axis=1))
+        step_bad = _first_bad(np.where(np.isfinite(h).all(axis=1), 0.0, np.nan))
         return Snapshot(
             config=c, x=_frozen(x), h=_frozen(h), lags=_frozen(lags),
             grad_norms=_frozen(norms), reference=_frozen(reference), eigvals=_frozen(eigvals),

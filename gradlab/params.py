@@ -61,8 +61,12 @@ class Params:
         for name in ("b", "b_h"):
             if w[name].shape != (G * n,):
                 raise ValueError(f"{name} has shape {w[name].shape}; expected ({G * n},)")
+        from .cells import get_cell
+
+        check = getattr(get_cell(self.cell), "check_options", None)
+        options = check(w, dict(self.options)) if check else dict(self.options)
         object.__setattr__(self, "weights", MappingProxyType(w))
-        object.__setattr__(self, "options", MappingProxyType(dict(self.options)))
+        object.__setattr__(self, "options", MappingProxyType(options))
 
     @property
     def n(self) -> int:

@@ -17,13 +17,21 @@ GATES = ("phi",)
 
 
 def make_params(weights, options) -> Params:
-    """Validate RNN options and build Params. Options: activation, leak, residual, skip_delay."""
+    """Params for an RNN (Params itself validates the options through check_options)."""
+    return Params("rnn", weights, options)
+
+
+def check_options(weights, options) -> dict:
+    """Validated options with defaults: activation, leak, residual, skip_delay."""
     o = {"activation": "tanh", "leak": 1.0, "residual": False, "skip_delay": 0}
     o.update(options)
     if o["activation"] not in ACTIVATIONS:
         raise ValueError(f"activation={o['activation']!r} is not one of {sorted(ACTIVATIONS)}")
     n = np.asarray(weights["W"]).shape[1]
-    leak = np.broadcast_to(np.asarray(o["leak"], dtype=np.float64), (n,)).copy()
+    try:
+        leak = np.broadcast_to(np.asarray(o["leak"], dtype=np.float64), (n,)).copy()
+    except ValueError:
+        raise ValueError(f"leak has shape {np.shape(o['leak'])}; give one value or {n}") from None
     if not np.all((leak > 0) & (leak <= 1)):
         raise ValueError(f"leak={o['leak']!r} must lie in (0, 1] for every unit")
     o["leak"] = leak
@@ -38,7 +46,7 @@ def make_params(weights, options) -> Params:
     if not d and "Ws" in weights:
         raise ValueError("Ws is given but skip_delay is 0")
     o["skip_delay"] = d
-    return Params("rnn", weights, o)
+    return o
 
 
 def init_weights(n, m, rngs, W):
