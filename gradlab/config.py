@@ -34,8 +34,11 @@ CHOICES = {
 
 @dataclass(frozen=True)
 class LabConfig:
-    """What the lab computes. Defaults: a 32-unit tanh RNN over 60 steps, orthogonal W at radius 1, small inputs
-    (so the state starts near the linear regime and the eigenvalues decide what gradients do)."""
+    """What the lab computes.
+
+    Defaults: a 32-unit tanh RNN over 60 steps, orthogonal W at radius 1 and small inputs, so
+    the state starts near the linear regime and the eigenvalues decide what gradients do.
+    """
 
     cell: str = "rnn"
     hidden: int = 32
