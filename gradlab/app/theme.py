@@ -9,6 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QFont, QPalette
+
 
 @dataclass(frozen=True)
 class Theme:
@@ -84,28 +88,102 @@ def other(name: str) -> str:
 
 
 def stylesheet(t: Theme) -> str:
-    """Qt style sheet for the window chrome and the control column (plots style themselves)."""
+    """Qt style sheet for the window chrome and the control column (plots style themselves).
+
+    Input widgets keep the Fusion look (with their arrows) and take colours from ``palette``;
+    the sheet only sets text sizes and the labels' colours.
+    """
     return f"""
     QMainWindow, QWidget#central {{ background: {t.background}; }}
     QWidget#controls {{ background: {t.panel}; }}
-    QWidget#controls QLabel, QWidget#controls QCheckBox {{
-        color: {t.foreground}; font-size: {t.control_pt}pt; }}
-    QLabel#rho_value {{ color: {t.accent}; font-size: {t.rho_pt}pt; font-weight: bold; }}
-    QLabel#leak_value {{ color: {t.foreground}; font-size: {t.control_pt + 2}pt; }}
-    QLabel#help {{ color: {t.muted}; font-size: {t.control_pt - 2}pt; }}
+    QWidget#controls QLabel {{ color: {t.foreground}; font-size: {t.control_pt}pt; }}
+    QWidget#controls QLabel#rho_title {{ color: {t.muted}; font-size: {t.control_pt}pt; }}
+    QWidget#controls QLabel#rho_value {{ color: {t.accent}; font-size: {t.rho_pt}pt;
+        font-weight: bold; }}
+    QWidget#controls QLabel#help {{ color: {t.muted}; font-size: {t.control_pt - 2}pt; }}
     QLabel#caption {{ color: {t.foreground}; background: {t.panel};
         font-size: {t.caption_pt}pt; font-weight: bold; padding: 6px 14px; }}
     QLabel#summary {{ color: {t.foreground}; font-size: {t.summary_pt}pt; padding: 2px 10px; }}
-    QComboBox, QSpinBox, QDoubleSpinBox, QPushButton {{
-        color: {t.foreground}; background: {t.background}; border: 1px solid {t.muted};
-        border-radius: 4px; padding: 3px 6px; font-size: {t.control_pt}pt; min-height: 1.6em; }}
-    QComboBox QAbstractItemView {{ color: {t.foreground}; background: {t.background};
-        selection-background-color: {t.muted}; }}
-    QPushButton:hover {{ border-color: {t.accent}; }}
+    QComboBox, QSpinBox, QDoubleSpinBox, QPushButton {{ font-size: {t.control_pt}pt; }}
+    QSlider {{ min-height: 30px; }}
     QSlider::groove:horizontal {{ height: 8px; background: {t.muted}; border-radius: 4px; }}
     QSlider::handle:horizontal {{ background: {t.accent}; width: 22px; margin: -8px 0;
         border-radius: 11px; }}
-    QStatusBar {{ color: {t.muted}; background: {t.panel}; font-size: {t.control_pt - 1}pt; }}
-    QToolTip {{ color: {t.foreground}; background: {t.panel}; border: 1px solid {t.muted};
-        font-size: {t.control_pt}pt; }}
+    QSlider::handle:horizontal:disabled {{ background: {t.muted}; }}
+    QStatusBar, QStatusBar QLabel {{ color: {t.muted}; background: {t.panel};
+        font-size: {t.control_pt - 2}pt; }}
     """
+
+
+def palette(t: Theme):
+    """A QPalette in the theme's colours for the input widgets (Fusion style draws with it)."""
+    p = QPalette()
+    role = QPalette.ColorRole
+    for r, c in ((role.Window, t.panel), (role.WindowText, t.foreground),
+                 (role.Base, t.background), (role.AlternateBase, t.panel),
+                 (role.Text, t.foreground), (role.Button, t.panel),
+                 (role.ButtonText, t.foreground), (role.Highlight, t.accent),
+                 (role.HighlightedText, t.background), (role.ToolTipBase, t.panel),
+                 (role.ToolTipText, t.foreground), (role.PlaceholderText, t.muted),
+                 (role.Mid, t.muted), (role.Dark, t.muted), (role.Light, t.panel)):
+        p.setColor(r, QColor(c))
+    p.setColor(QPalette.ColorGroup.Disabled, role.Text, QColor(t.muted))
+    p.setColor(QPalette.ColorGroup.Disabled, role.ButtonText, QColor(t.muted))
+    p.setColor(QPalette.ColorGroup.Disabled, role.WindowText, QColor(t.muted))
+    return p
+
+
+def superscript_power(k: int) -> str:
+    """'10⁻⁸' for k = -8, '1' for k = 0 (log-axis tick labels)."""
+    if k == 0:
+        return "1"
+    if k == 1:
+        return "10"
+    return "10" + str(k).translate(str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹"))
+
+
+# -- pyqtgraph styling helpers (restyle existing items; create nothing per frame) -----------
+
+def pen(color: str, width: float, dashed: bool = False):
+    """A cosmetic pen; dashed pens use long dashes that stay visible on a projector."""
+    p = pg.mkPen(color, width=width)
+    if dashed:
+        p.setStyle(Qt.PenStyle.CustomDashLine)
+        p.setDashPattern([3.0, 2.0])
+    return p
+
+
+def qfont(t: Theme, pt: int, bold: bool = False) -> QFont:
+    font = QFont(t.font, pt)
+    font.setBold(bold)
+    return font
+
+
+def tick_font(t: Theme) -> QFont:
+    return qfont(t, t.tick_pt)
+
+
+def style_axis(axis, t: Theme, label: str | None = None) -> None:
+    """Large tick labels, theme colours, optional axis label."""
+    axis.setPen(pg.mkPen(t.foreground, width=1.5))
+    axis.setTextPen(pg.mkPen(t.foreground))
+    axis.setStyle(tickFont=tick_font(t), tickTextOffset=6, tickLength=-8)
+    if label is not None:
+        axis.setLabel(label, color=t.foreground, **{"font-size": f"{t.label_pt}pt"})
+
+
+def style_plot(plot, t: Theme, *, title: str, x: str, y: str) -> None:
+    """Title, both axis labels, tick fonts and grid of a PlotItem in theme ``t``."""
+    plot.setTitle(title, color=t.foreground, size=f"{t.title_pt}pt")
+    style_axis(plot.getAxis("bottom"), t, x)
+    style_axis(plot.getAxis("left"), t, y)
+    plot.showGrid(x=True, y=True, alpha=t.grid_alpha)
+
+
+def style_legend(legend, t: Theme) -> None:
+    legend.setLabelTextColor(t.foreground)
+    legend.setLabelTextSize(f"{t.legend_pt}pt")
+    legend.setBrush(pg.mkBrush(t.panel + "d0"))
+    legend.setPen(pg.mkPen(t.muted, width=1))
+    for _, label in legend.items:  # LabelItem only re-renders on setText
+        label.setText(label.text)
