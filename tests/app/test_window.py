@@ -90,7 +90,7 @@ def test_overflow_is_drawn_and_labelled(window):
     g = window.gradient
     assert g.overflow_line.isVisible() and g.overflow_line.value() == k
     assert g.overflow_label.isVisible()
-    assert g.overflow_label.textItem.toPlainText() == f"overflow after lag {k}"
+    assert g.overflow_label.textItem.toPlainText() == f"overflow at lag {k}"
     assert window.hidden.overflow_label.isVisible()
     assert f"step {snap.overflow_step}" in window.hidden.overflow_label.textItem.toPlainText()
     # the non-finite states are painted in the overflow colour, not left blank

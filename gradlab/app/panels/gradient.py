@@ -2,7 +2,7 @@
 
 This is the picture of vanishing and exploding gradients: a straight line on the log axis
 whose slope is log(growth per step). Overflow (inf/nan) ends the curve at the last finite
-lag and is marked with a vertical line and the label "overflow after lag k". Exact zeros
+lag and is marked with a vertical line and the label "overflow at lag k" (k: the first lag that is inf or nan). Exact zeros
 (dead relu units) are drawn at a floor far below the window, so the curve dives out of
 the bottom instead of breaking the log axis.
 """
@@ -111,7 +111,7 @@ class GradientPanel:
             return
         top = self._decades
         self.overflow_line.setValue(k)
-        self.overflow_label.setText(f"overflow after lag {k}")
+        self.overflow_label.setText(f"overflow at lag {k}")
         # the label sits beside the line, in the lower half (a curve that overflows has been
         # climbing, so it runs through the upper half), on whichever side has room
         right_half = k > 0.55 * steps
