@@ -63,8 +63,8 @@ class Params:
                 raise ValueError(f"{name} has shape {w[name].shape}; expected ({G * n},)")
         from .cells import get_cell
 
-        check = getattr(get_cell(self.cell), "check_options", None)
-        options = check(w, dict(self.options)) if check else dict(self.options)
+        w, options = get_cell(self.cell).check(w, dict(self.options))
+        w = {k: v if not v.flags.writeable else _frozen_array(v, dtype) for k, v in w.items()}
         object.__setattr__(self, "weights", MappingProxyType(w))
         object.__setattr__(self, "options", MappingProxyType(options))
 

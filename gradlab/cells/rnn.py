@@ -17,12 +17,13 @@ GATES = ("phi",)
 
 
 def make_params(weights, options) -> Params:
-    """Params for an RNN (Params itself validates the options through check_options)."""
+    """Params for an RNN (Params itself validates the options through ``check``)."""
     return Params("rnn", weights, options)
 
 
-def check_options(weights, options) -> dict:
-    """Validated options with defaults: activation, leak, residual, skip_delay."""
+def check(weights, options):
+    """(weights, options) validated, options with defaults: activation, leak, residual,
+    skip_delay. Params calls this on construction, so every Params is valid."""
     o = {"activation": "tanh", "leak": 1.0, "residual": False, "skip_delay": 0}
     o.update(options)
     if o["activation"] not in ACTIVATIONS:
@@ -46,7 +47,7 @@ def check_options(weights, options) -> dict:
     if not d and "Ws" in weights:
         raise ValueError("Ws is given but skip_delay is 0")
     o["skip_delay"] = d
-    return o
+    return weights, o
 
 
 def init_weights(n, m, rngs, W):

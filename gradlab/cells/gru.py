@@ -1,0 +1,98 @@
+"""The GRU cell in two variants (PyTorch's gate order r, z, n), option ``gru_variant``.
+
+    r = sigmoid(U_r x_t + b_r + W_r h_{t-1} + bh_r),  z likewise
+'torch' (PyTorch / cuDNN, the default; reset applied after the recurrent product):
+    n = tanh(U_n x_t + b_n + r (W_n h_{t-1} + bh_n)),  h_t = (1 - z) n + z h_{t-1}
+'cho' (Cho et al. 2014 and the lecture notes; reset applied before the product):
+    n = tanh(W_n (r h_{t-1}) + U_n x_t + b_n + bh_n),  h_t = (1 - z) h_{t-1} + z n
+
+Note the two variants also give z opposite roles: in 'torch' z keeps the old state, in 'cho'
+it lets the candidate in. PyTorch weights (gru_variant='torch') reproduce nn.GRU exactly.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from kernels.gru import gru_backward, gru_forward, gru_step_jacobians
+
+from ..params import Params
+
+GATES = ("r", "z", "n")
+VARIANTS = ("torch", "cho")
+
+
+def make_params(weights, options) -> Params:
+    """Params for a GRU. Option: gru_variant ('torch' | 'cho'); Params validates it."""
+    return Params("gru", weights, options)
+
+
+def check(weights, options):
+    """(weights, options) validated; Params calls this on construction."""
+    o = {"gru_variant": "torch"}
+    for k, v in dict(options).items():
+        if k != "gru_variant":
+            raise ValueError(f"option {k!r} is not a GRU option; allowed: ['gru_variant']")
+        o[k] = v
+    if o["gru_variant"] not in VARIANTS:
+        raise ValueError(f"gru_variant={o['gru_variant']!r} is not one of {list(VARIANTS)}")
+    return weights, o
+
+
+def init_weights(n, m, rngs, W):
+    """Weights for a fresh GRU with recurrent matrix W (3n, n), one block per gate.
+
+    U ~ N(0, 1/m); biases start at zero (so r = z = 0.5 at rest).
+    """
+    U = rngs[1].standard_normal((3 * n, m)) / np.sqrt(m)
+    return {"W": W, "U": U, "b": np.zeros(3 * n), "b_h": np.zeros(3 * n)}
+
+
+def _time_major(a):
+    """(B, T, ...) -> writable C-contiguous (T, B, ...), copying only when needed.
+
+    (Writable inputs keep the kernels to one compiled signature.)
+    """
+    t = a.transpose(1, 0, 2)
+    if t.flags.c_contiguous and t.flags.writeable:
+        return t
+    return np.array(t, order="C")
+
+
+def _cho(p: Params) -> bool:
+    """True for the 'cho' variant (Params has validated the option)."""
+    return p.options["gru_variant"] == "cho"
+
+
+def forward(p: Params, x, h0, c0):
+    from ..ops import Trace
+
+    if c0 is not None:
+        raise ValueError("c0 is for the LSTM; a GRU has no cell state")
+    w = p.weights
+    n = p.n
+    xt = _time_major(x)  # (T, B, m)
+    h, a, aux = gru_forward(w["W"], w["U"], w["b"], w["b_h"], xt, np.array(h0), _cho(p))
+    gates = {k: a[:, :, j * n:(j + 1) * n].transpose(1, 0, 2) for j, k in enumerate(GATES)}
+    return Trace("gru", x, h0, np.ascontiguousarray(h[1:].transpose(1, 0, 2)), gates=gates,
+                 cache={"h": h, "a": a, "aux": aux, "x": xt})
+
+
+def backward(p: Params, trace, dh, dc, truncate):
+    from ..ops import Grads
+
+    if dc is not None:
+        raise ValueError("dc is for the LSTM; a GRU has no cell state")
+    w = p.weights
+    k = trace.cache
+    gh, dW, dU, db, db_h, dx = gru_backward(w["W"], w["U"], k["x"], k["h"], k["a"], k["aux"],
+                                            _cho(p), _time_major(dh), truncate)
+    return Grads(h=np.ascontiguousarray(gh[1:].transpose(1, 0, 2)), h0=gh[0],
+                 x=np.ascontiguousarray(dx.transpose(1, 0, 2)),
+                 params={"W": dW, "U": dU, "b": db, "b_h": db_h})
+
+
+def step_jacobians(p: Params, trace):
+    k = trace.cache
+    J = gru_step_jacobians(p.weights["W"], k["h"], k["a"], k["aux"], _cho(p))
+    return J.transpose(1, 0, 2, 3)  # (B, T, n, n)

@@ -1,0 +1,146 @@
+"""The LSTM cell (PyTorch's gate order i, f, g, o; optional peepholes and coupled gates).
+
+    [a_i a_f a_g a_o] = U x_t + b + W h_{t-1} + b_h
+    i, f, o = sigmoid(a_i, a_f, a_o),  g = tanh(a_g)
+    c_t = f c_{t-1} + i g,   h_t = o tanh(c_t)
+
+Options:
+- ``peepholes`` (Gers and Schmidhuber 2000): i and f also read c_{t-1}, o reads c_t, through
+  diagonal weights P (3, n), rows for i, f, o. If P is not given it starts at zero (the plain
+  LSTM), with a gradient like every other weight.
+- ``coupled``: one gate decides both what to forget and what to write,
+  c_t = f c_{t-1} + (1 - f) g. The i block of W, U, b, b_h keeps its shape (so PyTorch
+  weights still load) but is unused: its gradient is zero, and Trace.gates['i'] records the
+  effective input gate 1 - f.
+
+The state is s_t = (h_t, c_t): step Jacobians are (2n, 2n), h first. Grads.h and Grads.c
+are the gradients with respect to the two halves of the state, each with the other half held
+fixed: Grads.c[t] counts every way c_t reaches the loss after step t (through c_{t+1}, the
+peepholes of step t+1, the upstream dc_t) but not the path c_t -> h_t inside step t, which
+is already in Grads.h[t]. So (dL/dh_{t-1}, dL/dc_{t-1}) = J_t^T (dL/dh_t, dL/dc_t) plus the
+upstream at t-1, the same rule as for h0 and c0, and Jacobian products match the gradients.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from kernels.lstm import lstm_backward, lstm_forward, lstm_step_jacobians
+
+from ..params import Params
+
+GATES = ("i", "f", "g", "o")
+OPTIONS = {"peepholes": (False, True), "coupled": (False, True)}
+
+
+def _validated(options) -> dict:
+    o = {"peepholes": False, "coupled": False}
+    for k, v in dict(options).items():
+        if k not in OPTIONS:
+            raise ValueError(f"option {k!r} is not an LSTM option; allowed: {sorted(OPTIONS)}")
+        if not isinstance(v, (bool, np.bool_)):
+            raise ValueError(f"{k}={v!r} must be True or False")
+        o[k] = bool(v)
+    return o
+
+
+def make_params(weights, options) -> Params:
+    """Params for an LSTM. Options: peepholes, coupled (bools); Params validates them."""
+    return Params("lstm", weights, options)
+
+
+def check(weights, options):
+    """(weights, options) validated; peepholes without P get zero peephole weights.
+
+    Params calls this on construction, so every Params (also after ``replace``) is valid.
+    """
+    o = _validated(options)
+    weights = dict(weights)
+    W = np.asarray(weights["W"])
+    n = W.shape[1] if W.ndim == 2 else 0
+    if o["peepholes"]:
+        if "P" not in weights:
+            weights["P"] = np.zeros((3, n), dtype=W.dtype)
+        if np.shape(weights["P"]) != (3, n):
+            raise ValueError(f"P has shape {np.shape(weights['P'])}; peepholes need (3, {n}) "
+                             "(rows for the i, f and o gates)")
+    elif "P" in weights:
+        raise ValueError("peephole weights P are given but peepholes=False")
+    return weights, o
+
+
+def init_weights(n, m, rngs, W):
+    """Weights for a fresh LSTM with recurrent matrix W (4n, n), one block per gate.
+
+    U ~ N(0, 1/m); all biases start at zero, the forget gate's too (PyTorch draws them
+    uniformly; zero keeps f = 0.5 at rest so experiments start from a known point).
+    """
+    U = rngs[1].standard_normal((4 * n, m)) / np.sqrt(m)
+    return {"W": W, "U": U, "b": np.zeros(4 * n), "b_h": np.zeros(4 * n)}
+
+
+def _flags(p: Params):
+    """(P, peepholes, coupled) for the kernels (Params has validated them)."""
+    o = p.options
+    if o["peepholes"]:
+        return p.weights["P"], True, o["coupled"]
+    P = np.zeros((3, p.n), p.dtype)
+    P.setflags(write=False)  # read-only like the weights: one compiled signature for both
+    return P, False, o["coupled"]
+
+
+def _time_major(a):
+    """(B, T, ...) -> writable C-contiguous (T, B, ...), copying only when needed.
+
+    (Writable inputs keep the kernels to one compiled signature.)
+    """
+    t = a.transpose(1, 0, 2)
+    if t.flags.c_contiguous and t.flags.writeable:
+        return t
+    return np.array(t, order="C")
+
+
+def forward(p: Params, x, h0, c0):
+    from ..ops import Trace
+
+    w = p.weights
+    B, T, _ = x.shape
+    n = p.n
+    if c0 is None:
+        c0 = np.zeros((B, n), p.dtype)
+    P, peep, coupled = _flags(p)
+    xt = _time_major(x)  # (T, B, m)
+    h, c, a = lstm_forward(w["W"], w["U"], w["b"] + w["b_h"], P, xt, np.array(h0),
+                           np.array(c0), peep, coupled)
+    gates = {k: a[:, :, j * n:(j + 1) * n].transpose(1, 0, 2) for j, k in enumerate(GATES)}
+    return Trace("lstm", x, h0, np.ascontiguousarray(h[1:].transpose(1, 0, 2)), c0=c0,
+                 c=np.ascontiguousarray(c[1:].transpose(1, 0, 2)), gates=gates,
+                 cache={"h": h, "c": c, "a": a, "x": xt})
+
+
+def backward(p: Params, trace, dh, dc, truncate):
+    from ..ops import Grads
+
+    w = p.weights
+    P, peep, coupled = _flags(p)
+    k = trace.cache
+    dht = _time_major(dh)  # (T, B, n)
+    if dc is None:
+        dct = np.zeros((0, dh.shape[0], p.n), p.dtype)
+    else:
+        dct = _time_major(dc)  # (T, B, n)
+    gh, gc, dW, dU, db, dP, dx = lstm_backward(w["W"], w["U"], P, k["x"], k["h"], k["c"],
+                                               k["a"], peep, coupled, dht, dct, truncate)
+    grads = {"W": dW, "U": dU, "b": db, "b_h": db.copy()}
+    if peep:
+        grads["P"] = dP
+    return Grads(h=np.ascontiguousarray(gh[1:].transpose(1, 0, 2)), h0=gh[0],
+                 x=np.ascontiguousarray(dx.transpose(1, 0, 2)), params=grads,
+                 c=np.ascontiguousarray(gc[1:].transpose(1, 0, 2)), c0=gc[0])
+
+
+def step_jacobians(p: Params, trace):
+    P, peep, coupled = _flags(p)
+    k = trace.cache
+    J = lstm_step_jacobians(p.weights["W"], P, k["c"], k["a"], peep, coupled)
+    return J.transpose(1, 0, 2, 3)  # (B, T, 2n, 2n)
