@@ -24,9 +24,9 @@ Where the time goes, and what is done about it (n = 128, T = 1000, B = 1):
   so ``tanh_vec`` is arithmetic, bit operations and selects that LLVM vectorises (within
   2 ulp of libm; inf, nan and -0.0 as libm). Linear and ReLU loops vectorise as written;
   sigmoid keeps libm's exp through ``phi``.
-- What is not sequential is BLAS matrix products: U x_t for every step before the forward
-  sweep (written straight into v); dW, dU, db, dx, dWs per block of about 256 KB of
-  delta_t during the backward sweep, so no (T, B, n) temporary is allocated.
+- What is not sequential is BLAS matrix products, one per block of steps: U x_t ahead of
+  the forward sweep (written straight into v), and dW, dU, db, dx, dWs behind the backward
+  sweep, so no (T, B, n) temporary is allocated. ``block_steps`` sizes the blocks.
 """
 
 import numpy as np
@@ -44,7 +44,24 @@ _LN2_HI, _LN2_LO = 6.93145751953125e-1, 1.42860682030941723212e-6
 _EP0, _EP1, _EP2 = 1.26177193074810590878e-4, 3.02994407707441961300e-2, 9.99999999999999999910e-1
 _EQ0, _EQ1 = 3.00198505138664455042e-6, 2.52448340349684104192e-3
 _EQ2, _EQ3 = 2.27265548208155028766e-1, 2.00000000000000000009e0
-_BLOCK = 32768  # numbers per block of delta_t kept by rnn_backward (256 KB in float64)
+# Steps per block of the matrix products (U x_t before, dW, dU, dx, dWs after each block of
+# the sweeps). OpenBLAS, as shipped in the numpy and scipy wheels, runs a dgemm on the calling
+# thread when m * n * k < 2^19, and threads it above. A threaded call stalls for milliseconds
+# whenever another process holds the second core (measured at n = 128, T = 1000 with one
+# busy neighbour: 44 ms instead of 6). So blocks are sized to stay below 2^19 when they can
+# still hold 16 steps (small n, where products are cheap anyway), else they hold about
+# _BLOCK numbers (2 MB) and the products are few and large.
+_SERIAL_MNK = (1 << 19) - 1
+_BLOCK = 1 << 18
+
+
+@kernel
+def block_steps(T, B, n, m):
+    """Steps per block for products with inner sizes n and m over B sequences (see above)."""
+    c = _SERIAL_MNK // (B * n * max(n, m))
+    if c < 16:
+        c = _BLOCK // (B * n)
+    return max(1, min(T, c))
 
 
 @kernel
@@ -189,13 +206,18 @@ def rnn_forward(W, U, b, Ws, delay, x, h0, carry, a, act):
     v = np.empty((T, B, n), dtype=W.dtype)  # (T, B, n)
     s[0] = h0
     WT = np.ascontiguousarray(W.T)  # rows of W^T: W h = sum_j h_j W^T[j]
-    # U x_t for all steps in one product, written into v (each v[t-1] is read, then replaced)
-    np.dot(np.ascontiguousarray(x).reshape(T * B, m), U.T, v.reshape(T * B, n))
+    X = np.ascontiguousarray(x).reshape(T * B, m)
+    V = v.reshape(T * B, n)
+    C = block_steps(T, B, n, m)
     skip = Ws.shape[0] > 0
     WsT = np.ascontiguousarray(Ws.T)
     z = np.empty((B, n), dtype=W.dtype)  # (B, n)
     zs = np.empty((B, n), dtype=W.dtype)  # (B, n): skip term
     for t in range(1, T + 1):
+        if (t - 1) % C == 0:  # U x_t for the next block of steps, one product, into v
+            lo = t - 1
+            hi = min(T, lo + C)
+            np.dot(X[lo * B : hi * B], U.T, V[lo * B : hi * B])
         rows_product(WT, s[t - 1], z, False)  # z = W h_{t-1}
         if skip and t - delay >= 0:
             rows_product(WsT, s[t - delay], zs, False)
@@ -204,7 +226,7 @@ def rnn_forward(W, U, b, Ws, delay, x, h0, carry, a, act):
                     z[bi, i] = z[bi, i] + zs[bi, i]
         for bi in range(B):
             zb = z[bi]
-            vb = v[t - 1, bi]  # holds U x_t until overwritten with phi(z_t)
+            vb = v[t - 1, bi]  # holds U x_t until replaced by phi(z_t)
             sp = s[t - 1, bi]
             sb = s[t, bi]
             # one loop per activation, so that all but sigmoid (libm exp) vectorise
@@ -240,7 +262,7 @@ def rnn_backward(W, U, Ws, delay, x, s, v, carry, a, act, dh, truncate):
     sequence into chunks of k steps that gradient never crosses (k = 0: full BPTT).
     Returns gh (T+1, B, n) = total dL/ds_t (gh[0] is dL/dh0), dW, dU, db, dWs, dx (T, B, m).
 
-    delta_t = dL/dz_t is kept for one block of C steps at a time (about 256 KB); when a
+    delta_t = dL/dz_t is kept for one block of steps at a time (``block_steps``); when a
     block is done, its share of dW, dU, db, dWs and dx is one matrix product each.
     """
     T, B, m = x.shape
@@ -252,7 +274,7 @@ def rnn_backward(W, U, Ws, delay, x, s, v, carry, a, act, dh, truncate):
         gh[1:] = dh
     else:  # gh[t-1] is written once, at step t, straight from dh (no separate copy)
         gh[T] = dh[T - 1]
-    C = max(1, min(T, _BLOCK // (B * n)))
+    C = block_steps(T, B, n, m)
     delta = np.empty((C, B, n), dtype=W.dtype)  # (C, B, n): dL/dz_t for one block of steps
     back = np.empty((B, n), dtype=W.dtype)  # (B, n): W^T delta_t
     dW = np.zeros_like(W)

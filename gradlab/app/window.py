@@ -258,5 +258,6 @@ class LabWindow(QMainWindow):
         return super().eventFilter(watched, event)
 
     def closeEvent(self, event):  # noqa: N802 (Qt name)
+        self.hide()  # vanish at once, even if a first compute is still compiling kernels
         self.worker.stop()
         super().closeEvent(event)

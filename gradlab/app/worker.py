@@ -94,14 +94,19 @@ class ComputeWorker(QObject):
         with self._cond:
             return self._pending is None and not self._busy and self._result is None
 
-    def stop(self, timeout_ms: int = 5000) -> None:
-        """Drop pending work and end the thread (waits for a running compute to finish)."""
+    def stop(self) -> None:
+        """Drop pending work and end the thread.
+
+        A compute already running cannot be interrupted (the very first one may be compiling
+        kernels for several seconds), so this waits for it: destroying a running QThread
+        aborts the process.
+        """
         with self._cond:
             self._stopping = True
             self._pending = None
             self._cond.notify()
         if self._thread is not None:
-            self._thread.wait(timeout_ms)
+            self._thread.wait()
 
     # -- worker side ------------------------------------------------------------------------
     def _compute(self, config: LabConfig) -> tuple[bool, object]:

@@ -15,6 +15,7 @@ class SlowLab(Lab):
     """The real Lab, slowed down and recording which thread computed which config."""
 
     def __init__(self, delay=0.02):
+        super().__init__()
         self.delay = delay
         self.seen = []  # (thread id, config)
 

@@ -2,7 +2,8 @@
 
 This is the picture of vanishing and exploding gradients: a straight line on the log axis
 whose slope is log(growth per step). Overflow (inf/nan) ends the curve at the last finite
-lag and is marked with a vertical line and the label "overflow at lag k" (k: the first lag that is inf or nan). Exact zeros
+lag and is marked with a vertical line and the label "overflow at lag k" (k: the first lag
+that is inf or nan). Exact zeros
 (dead relu units) are drawn at a floor far below the window, so the curve dives out of
 the bottom instead of breaking the log axis.
 """

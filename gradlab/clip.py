@@ -1,0 +1,128 @@
+"""Gradient clipping with a report: by the global L2 norm, or entry by entry.
+
+clip_by_global_norm is Mikolov's trick as written in Pascanu, Mikolov and Bengio (2013),
+Algorithm 1: if the norm of the whole gradient (every parameter array as one vector) is
+above a threshold, rescale it to the threshold. The direction is kept; only the step length
+is capped. clip_by_value clips each entry to [-limit, limit], which also changes the
+direction.
+
+Non-finite gradients. If an entry is inf or nan there is no meaningful rescaling: every
+finite entry would be multiplied by 0 (or nan). PyTorch's clip_grad_norm_ then returns nan
+gradients (unless error_if_nonfinite). Here the gradients come back unchanged with
+``report.finite`` False and ``clipped`` False, so the caller can see the explosion and skip
+the update, as mixed-precision trainers do; ``error_if_nonfinite=True`` raises instead.
+Finite gradients whose norm alone overflows float64 are still rescaled correctly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from kernels import clip as kc
+
+
+@dataclass(frozen=True)
+class ClipReport:
+    """What a clipping call did.
+
+    norm_before, norm_after: global L2 norms (inf when the norm exceeds float64's range, nan
+    when an entry is nan); clipped: whether anything changed; factor: the rescaling applied
+    by clip_by_global_norm (1.0 otherwise); changed: entries changed by clip_by_value
+    (every non-zero entry when a global-norm clip happened); finite: every entry was finite.
+    """
+
+    norm_before: float
+    norm_after: float
+    clipped: bool
+    factor: float = 1.0
+    changed: int = 0
+    finite: bool = True
+
+
+def _arrays(grads) -> dict[str, np.ndarray]:
+    params = getattr(grads, "params", grads)  # a Grads object, or a mapping
+    if not isinstance(params, Mapping):
+        raise TypeError(f"grads must be a mapping name -> array or a Grads, not {type(grads)}")
+    out = {}
+    for k, v in params.items():
+        a = np.asarray(v)
+        if a.dtype not in (np.float64, np.float32):
+            a = a.astype(np.float64)
+        out[k] = a
+    return out
+
+
+def _parts(arrays: Mapping[str, np.ndarray]) -> tuple[float, float]:
+    scales, ssqs = [], []
+    for a in arrays.values():
+        s, q = kc.sum_squares(np.ascontiguousarray(a, dtype=np.float64).ravel())
+        scales.append(s)
+        ssqs.append(q)
+    if not scales:
+        return 0.0, 0.0
+    return kc.combine(np.array(scales), np.array(ssqs))
+
+
+def _norm(scale: float, ssq: float) -> float:
+    with np.errstate(over="ignore", invalid="ignore"):
+        return float(scale * np.sqrt(ssq))
+
+
+def global_norm(grads) -> float:
+    """The L2 norm of all arrays together (overflow-safe until the norm itself overflows)."""
+    return _norm(*_parts(_arrays(grads)))
+
+
+def _check_positive(name: str, value) -> float:
+    v = float(value)
+    if not v > 0:  # also rejects nan
+        raise ValueError(f"{name}={value!r} must be positive")
+    return v
+
+
+def clip_by_global_norm(grads, threshold: float, *, error_if_nonfinite: bool = False
+                        ) -> tuple[dict[str, np.ndarray], ClipReport]:
+    """Rescale all gradients together so their global L2 norm is at most ``threshold``.
+
+    grads: a mapping name -> array, or a Grads (its .params). Returns (new dict, ClipReport);
+    the inputs are not modified.
+    """
+    threshold = _check_positive("threshold", threshold)
+    arrays = _arrays(grads)
+    scale, ssq = _parts(arrays)
+    norm = _norm(scale, ssq)
+    if not np.isfinite(scale):
+        if error_if_nonfinite:
+            raise FloatingPointError(f"the gradient has non-finite entries (norm {norm})")
+        out = {k: a.copy() for k, a in arrays.items()}
+        return out, ClipReport(norm, norm, False, finite=False)
+    if not norm > threshold:
+        out = {k: a.copy() for k, a in arrays.items()}
+        return out, ClipReport(norm, norm, False)
+    # g * threshold / norm, as (g / scale) * (threshold / sqrt(ssq)): no overflow, no subnormal
+    inner = threshold / np.sqrt(ssq)
+    out = {k: ((a / scale) * inner).astype(a.dtype, copy=False) for k, a in arrays.items()}
+    factor = inner / scale
+    changed = int(sum(np.count_nonzero(a) for a in arrays.values()))
+    return out, ClipReport(norm, global_norm(out), True, float(factor), changed)
+
+
+def clip_by_value(grads, limit: float) -> tuple[dict[str, np.ndarray], ClipReport]:
+    """Clip every gradient entry to [-limit, limit] (nan entries stay nan, inf become +-limit).
+
+    Returns (new dict, ClipReport); the inputs are not modified.
+    """
+    limit = _check_positive("limit", limit)
+    arrays = _arrays(grads)
+    finite = all(bool(np.all(np.isfinite(a))) for a in arrays.values())
+    out, changed = {}, 0
+    for k, a in arrays.items():
+        flat = np.ascontiguousarray(a).ravel()
+        res = np.empty_like(flat)
+        changed += kc.clip_values(flat, flat.dtype.type(limit), res)
+        out[k] = res.reshape(a.shape)
+    return out, ClipReport(global_norm(arrays), global_norm(out), changed > 0, 1.0, changed,
+                           finite)

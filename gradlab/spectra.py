@@ -1,0 +1,155 @@
+"""Spectra of the recurrent dynamics: Jacobian singular values per lag, Lyapunov exponents.
+
+jacobian_spectrum: log singular values of ds_T/ds_{T-l} for every lag l (the backward view:
+how each direction of a gradient injected at step T grows or shrinks on its way back l
+steps). lyapunov_spectrum: the average per-step growth rates of the forward dynamics along
+the trajectory. Both are computed in the log domain, so they stay finite where the plain
+Jacobian products overflow.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import functools
+import os
+import pathlib
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import scipy
+
+from kernels import jacobian as kj
+from kernels.lyapunov import lyapunov_exponents
+
+from .ops import Trace, step_jacobians
+from .params import Params
+
+_CHUNK = 16  # lags per hand-over between the two threads of jacobian_spectrum
+
+
+def _state_jacobians(params: Params, trace: Trace, b: int) -> np.ndarray:
+    """Step Jacobians ds_t/ds_{t-1}, t = 1..T, of batch element b: (T, d, d)."""
+    if params.cell == "rnn" and params.options.get("skip_delay"):
+        raise ValueError("an RNN with a skip connection through time (skip_delay > 0) is not "
+                         "Markov in h_t alone, so ds_T/ds_{T-l} is not a product of step "
+                         "Jacobians; set skip_delay=0 for spectra")
+    if trace.cell != params.cell:
+        raise ValueError(f"trace is from a {trace.cell}, params are a {params.cell}")
+    B = trace.h.shape[0]
+    if not -B <= b < B:
+        raise ValueError(f"b={b} is out of range for a batch of {B}")
+    return step_jacobians(params, trace)[b]
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+@functools.cache
+def _openblas_thread_setter():
+    """scipy's OpenBLAS ``openblas_set_num_threads_local`` (the BLAS the kernels call), or
+    None. It changes the BLAS thread count of the calling thread only."""
+    root = pathlib.Path(scipy.__file__).parent
+    for pattern in ("../scipy.libs/libscipy_openblas*", ".dylibs/libscipy_openblas*"):
+        for path in sorted(root.glob(pattern)):
+            try:
+                fn = ctypes.CDLL(str(path)).openblas_set_num_threads_local
+            except (OSError, AttributeError):
+                continue
+            fn.restype, fn.argtypes = ctypes.c_int, [ctypes.c_int]
+            return fn
+    return None
+
+
+@contextlib.contextmanager
+def one_blas_thread():
+    """Run the block with single-threaded BLAS in this thread (where scipy's OpenBLAS allows).
+
+    The kernels make many small BLAS/LAPACK calls (n <= a few hundred). Threaded OpenBLAS
+    gains little on those and, when the cores are busy, its spinning threads made
+    jacobian_spectrum at n = 128 ten to forty times slower on a shared 2-core machine.
+    """
+    setter = _openblas_thread_setter()
+    previous = setter(1) if setter is not None else None
+    try:
+        yield
+    finally:
+        if setter is not None:
+            setter(previous)
+
+
+def log_singular_values(J: np.ndarray, *, threads: bool = True) -> np.ndarray:
+    """(T, d) log singular values, descending, of P_l = J[T-1] ... J[T-l] for l = 1..T.
+
+    J (T, d, d) holds J[t-1] = ds_t/ds_{t-1}. With ``threads`` (and two cores), the QR
+    updates of the product run in this thread while the SVDs of finished lags run in a
+    second one: both kernels release the GIL.
+    """
+    J = np.ascontiguousarray(J, dtype=np.float64)
+    if J.ndim != 3 or J.shape[1] != J.shape[2]:
+        raise ValueError(f"J must have shape (T, d, d), got {J.shape}")
+    T, d, _ = J.shape
+    if T == 0:
+        return np.empty((0, d))
+    if not threads or _cores() < 2 or T < 2 * _CHUNK or d < 8:
+        with one_blas_thread():
+            return kj.log_singular_values(J)
+    out = np.full((T, d), np.nan)
+    Qt, Tm, delta = kj.new_state(d)
+    buffers = [(np.empty((_CHUNK, d)), np.empty((_CHUNK, d, d))) for _ in range(2)]
+    setter = _openblas_thread_setter()
+    with ThreadPoolExecutor(max_workers=1) as pool, one_blas_thread():
+        pending = None if setter is None else pool.submit(setter, 1)  # the worker's BLAS too
+        for k, l0 in enumerate(range(1, T + 1, _CHUNK)):
+            c = min(_CHUNK, T + 1 - l0)
+            deltas, Ts = buffers[k % 2]  # the job that used them (k - 2) has finished
+            done = kj.propagate(J, l0, Qt, Tm, delta, deltas[:c], Ts[:c])
+            if pending is not None:
+                pending.result()
+            pending = pool.submit(kj.graded_spectra, deltas[:done], Ts[:done],
+                                  out[l0 - 1:l0 - 1 + done])
+            if done < c:
+                break
+        pending.result()
+    return out
+
+
+def jacobian_spectrum(params: Params, trace: Trace, *, b: int = 0,
+                      threads: bool = True) -> np.ndarray:
+    """Log singular values of ds_T/ds_{T-l} for l = 1..T: (T, d), row l-1 descending.
+
+    s = h (RNN, GRU) or (h, c) (LSTM, d = 2n). Accurate in every singular value (not just
+    the largest) and finite for any horizon: the product is kept as a graded QR
+    decomposition (see ``kernels.jacobian``), never multiplied out. Directions a step
+    annihilates (dead ReLU units, saturated gates) come out at rounding level, about 1e-16
+    times the others at that step, not as exact zeros. Lags whose product includes a
+    non-finite Jacobian are nan. ``threads=False`` keeps the work in the calling thread
+    (see ``log_singular_values``).
+    """
+    return log_singular_values(_state_jacobians(params, trace, b), threads=threads)
+
+
+def lyapunov_spectrum(params: Params, trace: Trace, *, b: int = 0, k: int | None = None,
+                      warmup: int = 0, seed: int = 0) -> np.ndarray:
+    """The k largest Lyapunov exponents (per step, natural log) along the trajectory, (k,).
+
+    Repeated QR (Benettin's method, as in Engelken, Wolf and Abbott 2020): an orthonormal
+    frame Q (d, k), random from ``seed``, is pushed forward, Q R = J_t Q, and the exponents
+    are the averages of log|diag R| over steps ``warmup``+1 .. T (the first ``warmup``
+    steps only align the frame). Returned in descending order. With k = d their sum is the
+    mean of log|det J_t|.
+    """
+    J = _state_jacobians(params, trace, b)
+    T, d, _ = J.shape
+    k = d if k is None else int(k)
+    if not 1 <= k <= d:
+        raise ValueError(f"k={k} must be between 1 and the state size d={d}")
+    if not 0 <= warmup < T:
+        raise ValueError(f"warmup={warmup} must be at least 0 and below the {T} steps")
+    Q0, _ = np.linalg.qr(np.random.default_rng(seed).standard_normal((d, k)))
+    with one_blas_thread():
+        return lyapunov_exponents(np.ascontiguousarray(J, dtype=np.float64), Q0, int(warmup))
