@@ -53,14 +53,21 @@ _EQ2, _EQ3 = 2.27265548208155028766e-1, 2.00000000000000000009e0
 # _BLOCK numbers (2 MB) and the products are few and large.
 _SERIAL_MNK = (1 << 19) - 1
 _BLOCK = 1 << 18
+_SHARES = (0.3, 0.25, 0.2, 0.15, 0.1)  # of the steps in each block of the backward pass
 
 
 @kernel
-def block_steps(T, B, n, m):
-    """Steps per block for products with inner sizes n and m over B sequences (see above)."""
-    c = _SERIAL_MNK // (B * n * max(n, m))
+def serial_blocks(B, p, q):
+    """True when blocks of at least 16 steps keep (steps * B) x p by p x q products serial."""
+    return _SERIAL_MNK // (B * p * q) >= 16
+
+
+@kernel
+def block_steps(T, B, p, q):
+    """Steps per block for products of (steps * B) x p by p x q (see above)."""
+    c = _SERIAL_MNK // (B * p * q)
     if c < 16:
-        c = _BLOCK // (B * n)
+        c = _BLOCK // (B * max(p, q))
     return max(1, min(T, c))
 
 
@@ -208,7 +215,7 @@ def rnn_forward(W, U, b, Ws, delay, x, h0, carry, a, act):
     WT = np.ascontiguousarray(W.T)  # rows of W^T: W h = sum_j h_j W^T[j]
     X = np.ascontiguousarray(x).reshape(T * B, m)
     V = v.reshape(T * B, n)
-    C = block_steps(T, B, n, m)
+    C = block_steps(T, B, m, n)
     skip = Ws.shape[0] > 0
     WsT = np.ascontiguousarray(Ws.T)
     z = np.empty((B, n), dtype=W.dtype)  # (B, n)
@@ -255,39 +262,22 @@ def rnn_forward(W, U, b, Ws, delay, x, h0, carry, a, act):
 
 
 @kernel
-def rnn_backward(W, U, Ws, delay, x, s, v, carry, a, act, dh, truncate):
-    """Backpropagation through time.
+def backward_sweep(W, Ws, delay, v, carry, a, act, dh, truncate, gh, delta, back, lo, hi):
+    """Steps hi, hi-1, ..., lo of BPTT (1 <= lo <= hi <= T), the sequential part.
 
-    dh (T, B, n) is the upstream dL/dh_t on every output. ``truncate`` k > 0 cuts the
-    sequence into chunks of k steps that gradient never crosses (k = 0: full BPTT).
-    Returns gh (T+1, B, n) = total dL/ds_t (gh[0] is dL/dh0), dW, dU, db, dWs, dx (T, B, m).
-
-    delta_t = dL/dz_t is kept for one block of steps at a time (``block_steps``); when a
-    block is done, its share of dW, dU, db, dWs and dx is one matrix product each.
+    Fills gh[lo-1 .. hi-1] (gh (T+1, B, n); the call with hi = T also starts gh from dh)
+    and delta[t - lo] = dL/dz_t for t = lo..hi (delta (>= hi-lo+1, B, n)). back (B, n) is
+    scratch. Blocks must be swept from the end: hi = T first, then each next hi = lo - 1.
     """
-    T, B, m = x.shape
-    n = W.shape[0]
+    T, B, n = v.shape
     skip = Ws.shape[0] > 0
-    gh = np.empty((T + 1, B, n), dtype=W.dtype)  # (T+1, B, n)
-    if skip:  # skip terms arrive out of order: accumulate onto dh
-        gh[0] = 0.0
-        gh[1:] = dh
-    else:  # gh[t-1] is written once, at step t, straight from dh (no separate copy)
-        gh[T] = dh[T - 1]
-    C = block_steps(T, B, n, m)
-    delta = np.empty((C, B, n), dtype=W.dtype)  # (C, B, n): dL/dz_t for one block of steps
-    back = np.empty((B, n), dtype=W.dtype)  # (B, n): W^T delta_t
-    dW = np.zeros_like(W)
-    dU = np.zeros_like(U)
-    db = np.zeros(n, dtype=W.dtype)
-    dWs = np.zeros_like(Ws)
-    dx = np.empty((T, B, m), dtype=W.dtype)  # (T, B, m)
-    pW = np.empty_like(W)
-    pU = np.empty_like(U)
-    pWs = np.empty_like(Ws)
-    hi = T  # the current block is steps lo..hi
-    lo = max(1, hi - C + 1)
-    for t in range(T, 0, -1):
+    if hi == T:
+        if skip:  # skip terms arrive out of order: accumulate onto dh
+            gh[0] = 0.0
+            gh[1:] = dh
+        else:  # gh[t-1] is written once, at step t, straight from dh (no separate copy)
+            gh[T] = dh[T - 1]
+    for t in range(hi, lo - 1, -1):
         d = delta[t - lo]
         # gh[t] is complete: every later step has added its share
         for bi in range(B):
@@ -331,22 +321,105 @@ def rnn_backward(W, U, Ws, delay, x, s, v, carry, a, act, dh, truncate):
                 gh[0] = 0.0
         if skip and t - delay >= 0 and flows(t, t - delay, truncate):
             rows_product(Ws, d, gh[t - delay], True)
-        if t == lo:  # block lo..hi done: its parameter gradients, one product each
-            c = hi - lo + 1
-            D = delta[:c].reshape(c * B, n)  # rows: steps lo..hi
-            np.dot(D.T, s[lo - 1 : hi].reshape(c * B, n), pW)
-            dW += pW
-            np.dot(D.T, x[lo - 1 : hi].reshape(c * B, m), pU)
-            dU += pU
-            db += D.sum(axis=0)
-            np.dot(D, U, dx[lo - 1 : hi].reshape(c * B, m))
-            k = max(lo, delay)  # first step of the block with a skip input s_{t-d}
-            if skip and k <= hi:
-                Dd = delta[k - lo : c].reshape((hi - k + 1) * B, n)
-                np.dot(Dd.T, s[k - delay : hi - delay + 1].reshape((hi - k + 1) * B, n), pWs)
-                dWs += pWs
-            hi = lo - 1
-            lo = max(1, hi - C + 1)
+
+
+@kernel
+def backward_grads(U, Ws, delay, x, s, delta, lo, hi, dW, dU, db, dWs, dx, pW, pU, pWs):
+    """Add steps lo..hi's share to dW, dU, db, dWs and write dx[lo-1 .. hi-1].
+
+    delta[t - lo] = dL/dz_t as left by ``backward_sweep``; pW, pU, pWs are scratch shaped
+    like dW, dU, dWs. One product per chunk of steps (``block_steps``; chunks end at T,
+    T - C, T - 2C, ...), so the sums depend only on the caller's blocks (lo, hi).
+    """
+    T, B, m = x.shape
+    n = U.shape[0]
+    skip = Ws.shape[0] > 0
+    C = block_steps(T, B, n, n)  # dW, db, dWs
+    top = hi
+    while top >= lo:
+        bot = max(lo, T - ((T - top) // C + 1) * C + 1)
+        c = top - bot + 1
+        D = delta[bot - lo : top - lo + 1].reshape(c * B, n)  # rows: steps bot..top
+        np.dot(D.T, s[bot - 1 : top].reshape(c * B, n), pW)
+        dW += pW
+        db += D.sum(axis=0)
+        k = max(bot, delay)  # first step with a skip input s_{t-d}
+        if skip and k <= top:
+            Dd = delta[k - lo : top - lo + 1].reshape((top - k + 1) * B, n)
+            np.dot(Dd.T, s[k - delay : top - delay + 1].reshape((top - k + 1) * B, n), pWs)
+            dWs += pWs
+        top = bot - 1
+    C = block_steps(T, B, n, m)  # dU, dx
+    top = hi
+    while top >= lo:
+        bot = max(lo, T - ((T - top) // C + 1) * C + 1)
+        c = top - bot + 1
+        D = delta[bot - lo : top - lo + 1].reshape(c * B, n)
+        np.dot(D.T, x[bot - 1 : top].reshape(c * B, m), pU)
+        dU += pU
+        np.dot(D, U, dx[bot - 1 : top].reshape(c * B, m))
+        top = bot - 1
+
+
+@kernel
+def backward_blocks(T, B, n):
+    """(lo, hi) rows of the blocks of steps the backward pass goes through, from T down to 1.
+
+    Shrinking shares of T (``_SHARES``), in whole chunks of ``block_steps`` for dW, so that
+    when a second thread turns each block into gradients, the last one (which nothing
+    overlaps) is short. Both ways of running the pass use these same blocks.
+    """
+    C = block_steps(T, B, n, n)
+    out = np.empty((len(_SHARES), 2), dtype=np.int64)
+    k = 0
+    hi = T
+    for j in range(len(_SHARES)):
+        if hi < 1:
+            break
+        size = max(C, C * int(round(_SHARES[j] * T / C)))
+        lo = 1 if j == len(_SHARES) - 1 else max(1, hi - size + 1)
+        out[k, 0] = lo
+        out[k, 1] = hi
+        k += 1
+        hi = lo - 1
+    return out[:k]
+
+
+@kernel
+def backward_buffers(W, U, Ws, x, steps):
+    """The arrays backward_sweep and backward_grads fill: gh, delta (steps, B, n), back,
+    dW, dU, db, dWs, dx, and scratch pW, pU, pWs."""
+    T, B, m = x.shape
+    n = W.shape[0]
+    gh = np.empty((T + 1, B, n), dtype=W.dtype)  # (T+1, B, n)
+    delta = np.empty((steps, B, n), dtype=W.dtype)  # (steps, B, n)
+    back = np.empty((B, n), dtype=W.dtype)  # (B, n)
+    dx = np.empty((T, B, m), dtype=W.dtype)  # (T, B, m)
+    return (gh, delta, back, np.zeros_like(W), np.zeros_like(U), np.zeros(n, dtype=W.dtype),
+            np.zeros_like(Ws), dx, np.empty_like(W), np.empty_like(U), np.empty_like(Ws))
+
+
+@kernel
+def rnn_backward(W, U, Ws, delay, x, s, v, carry, a, act, dh, truncate):
+    """Backpropagation through time.
+
+    dh (T, B, n) is the upstream dL/dh_t on every output. ``truncate`` k > 0 cuts the
+    sequence into chunks of k steps that gradient never crosses (k = 0: full BPTT).
+    Returns gh (T+1, B, n) = total dL/ds_t (gh[0] is dL/dh0), dW, dU, db, dWs, dx (T, B, m).
+
+    The sweep keeps delta_t = dL/dz_t for one block of steps (``backward_blocks``) at a
+    time; after each block, ``backward_grads`` turns it into its share of the parameter
+    gradients. (``gradlab.cells.rnn`` may run the two on two threads, block by block: the
+    sums are the same, in the same order, so the results are identical bit for bit.)
+    """
+    n = W.shape[0]
+    blocks = backward_blocks(x.shape[0], x.shape[1], n)
+    P = np.max(blocks[:, 1] - blocks[:, 0]) + 1
+    gh, delta, back, dW, dU, db, dWs, dx, pW, pU, pWs = backward_buffers(W, U, Ws, x, P)
+    for k in range(blocks.shape[0]):
+        lo, hi = blocks[k, 0], blocks[k, 1]
+        backward_sweep(W, Ws, delay, v, carry, a, act, dh, truncate, gh, delta, back, lo, hi)
+        backward_grads(U, Ws, delay, x, s, delta, lo, hi, dW, dU, db, dWs, dx, pW, pU, pWs)
     return gh, dW, dU, db, dWs, dx
 
 

@@ -2,14 +2,32 @@
 
 h_t = k * h_{t-1} + a * phi(W h_{t-1} + U x_t + b + b_h [+ Ws h_{t-d}])
 with per-unit leak a in (0, 1] and carry k = 1 - a, or k = 1 in the residual form.
+
+Long backward passes run on two threads: this one sweeps back through time block by block
+(``kernels.rnn.backward_sweep``) while a second turns each finished block into its share of
+the parameter gradients (``backward_grads``). Both kernels release the GIL; the sums are
+the same, in the same order, as ``kernels.rnn.rnn_backward`` (one thread), which short
+passes and one-core machines use.
 """
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 
 from kernels._flags import ACTIVATIONS
-from kernels.rnn import rnn_backward, rnn_forward, rnn_step_jacobians
+from kernels.rnn import (
+    backward_blocks,
+    backward_buffers,
+    backward_grads,
+    backward_sweep,
+    rnn_backward,
+    rnn_forward,
+    rnn_step_jacobians,
+    serial_blocks,
+)
 
 from ..params import Params
 
@@ -84,6 +102,41 @@ def forward(p: Params, x, h0, c0):
                  cache={"s": s, "v": v, "x": xt})
 
 
+# multiply-adds in dW, dU, dx below which a second thread costs more than it saves
+_TWO_THREADS_WORK = 1 << 22
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _backward_kernels(W, U, Ws, d, x, s, v, carry, a, act, dh, truncate):
+    """rnn_backward, or the same sums on two threads when the pass is long enough."""
+    T, B, m = x.shape
+    n = W.shape[0]
+    blocks = backward_blocks(T, B, n)
+    if (T * B * n * (n + 2 * m) < _TWO_THREADS_WORK or len(blocks) < 2 or _cores() < 2
+            or not serial_blocks(B, n, max(n, m))):  # (else BLAS itself takes both cores)
+        return rnn_backward(W, U, Ws, d, x, s, v, carry, a, act, dh, truncate)
+    P = int(np.max(blocks[:, 1] - blocks[:, 0])) + 1
+    gh, delta, back, dW, dU, db, dWs, dx, pW, pU, pWs = backward_buffers(W, U, Ws, x, 2 * P)
+    halves = (delta[:P], delta[P:])  # block k is swept into halves[k % 2]
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = None
+        for k, (lo, hi) in enumerate(blocks.tolist()):
+            backward_sweep(W, Ws, d, v, carry, a, act, dh, truncate, gh, halves[k % 2], back,
+                           lo, hi)
+            if pending is not None:
+                pending.result()  # block k-1's gradients: its half is free for block k+1
+            pending = pool.submit(backward_grads, U, Ws, d, x, s, halves[k % 2], lo, hi, dW, dU,
+                                  db, dWs, dx, pW, pU, pWs)
+        pending.result()
+    return gh, dW, dU, db, dWs, dx
+
+
 def backward(p: Params, trace, dh, dc, truncate):
     from ..ops import Grads
 
@@ -94,9 +147,9 @@ def backward(p: Params, trace, dh, dc, truncate):
     Ws, d = _skip(p)
     c = trace.cache
     dht = np.ascontiguousarray(dh.transpose(1, 0, 2))  # (T, B, n)
-    gh, dW, dU, db, dWs, dx = rnn_backward(w["W"], w["U"], Ws, d, c["x"], c["s"], c["v"],
-                                           carry, a, ACTIVATIONS[p.options["activation"]],
-                                           dht, truncate)
+    gh, dW, dU, db, dWs, dx = _backward_kernels(w["W"], w["U"], Ws, d, c["x"], c["s"], c["v"],
+                                                carry, a, ACTIVATIONS[p.options["activation"]],
+                                                dht, truncate)
     grads = {"W": dW, "U": dU, "b": db, "b_h": db.copy()}
     if d:
         grads["Ws"] = dWs

@@ -109,6 +109,9 @@ class HiddenStatesPanel:
         image = h if finite.all() else np.where(finite, h, np.nan)  # inf -> nan: transparent
         self.frame(snapshot.config)
         lv = self._level
+        # colours saturate at the levels anyway; clipping (nan stays nan) keeps pyqtgraph's
+        # paint-time downsampling (a mean over columns) from overflowing on huge states
+        image = np.clip(image, -2 * lv, 2 * lv)
         self.image.setImage(image, autoLevels=False, levels=(-lv, lv))
         self.image.setRect(_rect(steps, n))  # after setImage: the scale depends on the shape
         self.nan_backdrop.setVisible(True)
