@@ -6,6 +6,8 @@ A cell module provides: ``GATES`` (names of the recorded activations), ``make_pa
 
 from importlib import import_module
 
+import numpy as np
+
 _MODULES = {"rnn": "rnn", "lstm": "lstm", "gru": "gru"}
 
 
@@ -14,3 +16,12 @@ def get_cell(cell: str):
     if cell not in _MODULES:
         raise ValueError(f"cell={cell!r} is not one of {sorted(_MODULES)}")
     return import_module(f".{_MODULES[cell]}", __name__)
+
+
+def time_major(a: np.ndarray) -> np.ndarray:
+    """(B, T, ...) -> writable C-contiguous (T, B, ...), the kernels' layout; copies only
+    when needed (writable inputs keep each kernel to one compiled signature)."""
+    t = a.transpose(1, 0, 2)
+    if t.flags.c_contiguous and t.flags.writeable:
+        return t
+    return np.array(t, order="C")

@@ -17,6 +17,7 @@ import numpy as np
 from kernels.gru import gru_backward, gru_forward, gru_step_jacobians
 
 from ..params import Params
+from . import time_major
 
 GATES = ("r", "z", "n")
 VARIANTS = ("torch", "cho")
@@ -48,17 +49,6 @@ def init_weights(n, m, rngs, W):
     return {"W": W, "U": U, "b": np.zeros(3 * n), "b_h": np.zeros(3 * n)}
 
 
-def _time_major(a):
-    """(B, T, ...) -> writable C-contiguous (T, B, ...), copying only when needed.
-
-    (Writable inputs keep the kernels to one compiled signature.)
-    """
-    t = a.transpose(1, 0, 2)
-    if t.flags.c_contiguous and t.flags.writeable:
-        return t
-    return np.array(t, order="C")
-
-
 def _cho(p: Params) -> bool:
     """True for the 'cho' variant (Params has validated the option)."""
     return p.options["gru_variant"] == "cho"
@@ -71,7 +61,7 @@ def forward(p: Params, x, h0, c0):
         raise ValueError("c0 is for the LSTM; a GRU has no cell state")
     w = p.weights
     n = p.n
-    xt = _time_major(x)  # (T, B, m)
+    xt = time_major(x)  # (T, B, m)
     h, a, aux = gru_forward(w["W"], w["U"], w["b"], w["b_h"], xt, np.array(h0), _cho(p))
     gates = {k: a[:, :, j * n:(j + 1) * n].transpose(1, 0, 2) for j, k in enumerate(GATES)}
     return Trace("gru", x, h0, np.ascontiguousarray(h[1:].transpose(1, 0, 2)), gates=gates,
@@ -86,7 +76,7 @@ def backward(p: Params, trace, dh, dc, truncate):
     w = p.weights
     k = trace.cache
     gh, dW, dU, db, db_h, dx = gru_backward(w["W"], w["U"], k["x"], k["h"], k["a"], k["aux"],
-                                            _cho(p), _time_major(dh), truncate)
+                                            _cho(p), time_major(dh), truncate)
     return Grads(h=np.ascontiguousarray(gh[1:].transpose(1, 0, 2)), h0=gh[0],
                  x=np.ascontiguousarray(dx.transpose(1, 0, 2)),
                  params={"W": dW, "U": dU, "b": db, "b_h": db_h})

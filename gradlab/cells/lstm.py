@@ -28,6 +28,7 @@ import numpy as np
 from kernels.lstm import lstm_backward, lstm_forward, lstm_step_jacobians
 
 from ..params import Params
+from . import time_major
 
 GATES = ("i", "f", "g", "o")
 OPTIONS = {"peepholes": (False, True), "coupled": (False, True)}
@@ -89,17 +90,6 @@ def _flags(p: Params):
     return P, False, o["coupled"]
 
 
-def _time_major(a):
-    """(B, T, ...) -> writable C-contiguous (T, B, ...), copying only when needed.
-
-    (Writable inputs keep the kernels to one compiled signature.)
-    """
-    t = a.transpose(1, 0, 2)
-    if t.flags.c_contiguous and t.flags.writeable:
-        return t
-    return np.array(t, order="C")
-
-
 def forward(p: Params, x, h0, c0):
     from ..ops import Trace
 
@@ -109,7 +99,7 @@ def forward(p: Params, x, h0, c0):
     if c0 is None:
         c0 = np.zeros((B, n), p.dtype)
     P, peep, coupled = _flags(p)
-    xt = _time_major(x)  # (T, B, m)
+    xt = time_major(x)  # (T, B, m)
     h, c, a = lstm_forward(w["W"], w["U"], w["b"] + w["b_h"], P, xt, np.array(h0),
                            np.array(c0), peep, coupled)
     gates = {k: a[:, :, j * n:(j + 1) * n].transpose(1, 0, 2) for j, k in enumerate(GATES)}
@@ -124,11 +114,11 @@ def backward(p: Params, trace, dh, dc, truncate):
     w = p.weights
     P, peep, coupled = _flags(p)
     k = trace.cache
-    dht = _time_major(dh)  # (T, B, n)
+    dht = time_major(dh)  # (T, B, n)
     if dc is None:
         dct = np.zeros((0, dh.shape[0], p.n), p.dtype)
     else:
-        dct = _time_major(dc)  # (T, B, n)
+        dct = time_major(dc)  # (T, B, n)
     gh, gc, dW, dU, db, dP, dx = lstm_backward(w["W"], w["U"], P, k["x"], k["h"], k["c"],
                                                k["a"], peep, coupled, dht, dct, truncate)
     grads = {"W": dW, "U": dU, "b": db, "b_h": db.copy()}

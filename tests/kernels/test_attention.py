@@ -6,6 +6,7 @@ import pytest
 
 from gradlab.attention import SCORES, attend, attend_backward, attention_params
 
+from ..fd import central_differences
 from . import ref_attention as ref
 
 SHAPES = {  # H, s
@@ -62,15 +63,7 @@ def test_kernels_match_twin(score, shape):
         np.testing.assert_allclose(g.params[k], dps[k], rtol=1e-12, atol=1e-12)
 
 
-def numerical(f, x, eps=1e-6):
-    x = np.array(x, dtype=float)
-    out = np.zeros_like(x)
-    for i in np.ndindex(x.shape):
-        xp, xm = x.copy(), x.copy()
-        xp[i] += eps
-        xm[i] -= eps
-        out[i] = (f(xp) - f(xm)) / (2 * eps)
-    return out
+numerical = central_differences
 
 
 @pytest.mark.parametrize("shape", ["decoder steps", "batch of decoder steps"])

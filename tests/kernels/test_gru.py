@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 import gradlab
 from gradlab.cells import gru as gru_cell
 
+from ..fd import central_differences
 from . import ref_gru
 
 VARIANTS = ["torch", "cho"]
@@ -134,15 +135,7 @@ def loss(p, x, h0, G):
     return np.sum(G * gradlab.forward(p, x, h0).h)
 
 
-def fd(f, a, eps=1e-6):
-    """Central differences of the scalar f with respect to every entry of array a."""
-    out = np.zeros_like(a)
-    for idx in np.ndindex(a.shape):
-        ap, am = a.copy(), a.copy()
-        ap[idx] += eps
-        am[idx] -= eps
-        out[idx] = (f(ap) - f(am)) / (2 * eps)
-    return out
+fd = central_differences
 
 
 def fd_close(analytic, numeric):

@@ -9,6 +9,7 @@ import gradlab
 from gradlab.cells import lstm as lstm_cell
 from kernels.lstm import sigmoid_range, tanh_range
 
+from ..fd import central_differences
 from . import ref_lstm
 
 OPTIONS = [{}, {"peepholes": True}, {"coupled": True}, {"peepholes": True, "coupled": True}]
@@ -146,15 +147,7 @@ def loss(p, x, h0, c0, Gh, Gc):
     return np.sum(Gh * tr.h) + np.sum(Gc * tr.c)
 
 
-def fd(f, a, eps=1e-6):
-    """Central differences of the scalar f with respect to every entry of array a."""
-    out = np.zeros_like(a)
-    for idx in np.ndindex(a.shape):
-        ap, am = a.copy(), a.copy()
-        ap[idx] += eps
-        am[idx] -= eps
-        out[idx] = (f(ap) - f(am)) / (2 * eps)
-    return out
+fd = central_differences
 
 
 def fd_close(analytic, numeric):

@@ -7,6 +7,7 @@ import pytest
 import gradlab
 from gradlab.readout import cross_entropy, mean_squared_error, outputs, readout_params
 
+from ..fd import central_differences
 from . import ref_readout as ref
 
 
@@ -47,14 +48,7 @@ def test_mean_squared_error_matches_twin():
           ref.mean_squared_error(ro["V"], ro["b_y"], h, y_star, np.ones(mask.shape, bool)))
 
 
-def numerical(f, x, eps=1e-6):
-    out = np.zeros_like(x)
-    for i in np.ndindex(x.shape):
-        xp, xm = x.copy(), x.copy()
-        xp[i] += eps
-        xm[i] -= eps
-        out[i] = (f(xp) - f(xm)) / (2 * eps)
-    return out
+numerical = central_differences
 
 
 @pytest.mark.parametrize("loss", ["xent", "mse"])

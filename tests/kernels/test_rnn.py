@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 import gradlab
 from kernels.jacobian import product_norms
 
+from ..fd import central_differences
 from . import ref_rnn
 
 ACTS = ["tanh", "relu", "sigmoid", "linear"]
@@ -85,26 +86,14 @@ def test_gradients_match_central_differences(kw):
     p = make(n=4, m=2, **kw)
     x, h0, up = data(p, B=2, T=6)
     gr = gradlab.backward(p, gradlab.forward(p, x, h0), up)
-    eps = 1e-6
-
-    def fd(f, arr):
-        out = np.zeros_like(arr)
-        for idx in np.ndindex(arr.shape):
-            old = arr[idx]
-            arr[idx] = old + eps
-            hi = f()
-            arr[idx] = old - eps
-            lo = f()
-            arr[idx] = old
-            out[idx] = (hi - lo) / (2 * eps)
-        return out
-
     for name in p.weights:
-        w = np.array(p.weights[name])
-        num = fd(lambda w=w, name=name: loss(p.replace(weights={name: w}), x, h0, up), w)
+        num = central_differences(
+            lambda w, name=name: loss(p.replace(weights={name: w}), x, h0, up), p.weights[name])
         np.testing.assert_allclose(gr.params[name], num, rtol=1e-6, atol=1e-8, err_msg=name)
-    np.testing.assert_allclose(gr.x, fd(lambda: loss(p, x, h0, up), x), rtol=1e-6, atol=1e-8)
-    np.testing.assert_allclose(gr.h0, fd(lambda: loss(p, x, h0, up), h0), rtol=1e-6, atol=1e-8)
+    num = central_differences(lambda x_: loss(p, x_, h0, up), x)
+    np.testing.assert_allclose(gr.x, num, rtol=1e-6, atol=1e-8)
+    num = central_differences(lambda h0_: loss(p, x, h0_, up), h0)
+    np.testing.assert_allclose(gr.h0, num, rtol=1e-6, atol=1e-8)
 
 
 def test_truncation_stops_gradient_at_chunk_boundaries():
