@@ -45,14 +45,19 @@ FLOP model (matrix products only; activations, elementwise work and overheads ar
 Timing: each implementation is run once to warm up (JAX compiles there; the result is
 kept for the agreement column), then samples are taken round-robin over the
 implementations, in several rounds, until each has used its time budget (at least five
-samples; one when a call takes more than two seconds); the median is reported. Ratios
-are within one run. BLAS and JAX thread counts are left at their defaults; PyTorch runs
-with one intra-op thread (``--torch-threads``): on single-sequence work its thread pool
-only adds synchronisation, and on a busy 2-core machine two threads made it 4 to 10 times
-slower. The compile-time section runs ``import gradlab`` and the first call of each
-workload in a subprocess whose
-``NUMBA_CACHE_DIR`` is a fresh temporary directory (empty cache: everything compiles), then
-again with the same directory (warm cache: the compiled code is loaded).
+samples; a single one when a call takes more than two seconds, which for NumPy and PyTorch
+is the warm-up itself); the median is reported. Ratios are within one run.
+
+Threads and memory: BLAS and JAX thread counts are left at their defaults. PyTorch runs
+with one intra-op thread (``--torch-threads``): on single-sequence work its pool only adds
+synchronisation, and on a busy 2-core machine two threads made it 4 to 10 times slower.
+gradlab's RNN backward pass uses a second thread of its own for long sequences (see
+``gradlab.cells.rnn``). ``--malloc tuned`` (the default) raises glibc's malloc thresholds
+for the whole process, all implementations alike (see ``tune_malloc``).
+
+Compile time: ``import gradlab`` and the first call of each workload run in a subprocess
+whose ``NUMBA_CACHE_DIR`` is a fresh temporary directory (empty cache: everything
+compiles), then again with the same directory (warm cache: the compiled code is loaded).
 """
 
 from __future__ import annotations
@@ -467,11 +472,17 @@ def time_cases(cases: list[Case], budget: float, rounds: int, min_reps: int) -> 
     """Warm up every case, then sample them round-robin until each used its budget.
 
     The warm-up call's result is kept (``case.result``) for the agreement check. A case
-    slower than its whole budget per call is sampled ``min_reps`` times, or once when a
-    single call takes longer than ``SLOW`` seconds (the slowest NumPy twins).
+    slower than its whole budget per call is sampled ``min_reps`` times, and once when a
+    call takes longer than ``SLOW`` seconds (the slowest NumPy twins); for those, a warm-up
+    of a case that compiles nothing (NumPy, PyTorch) is that one sample.
     """
     for c in cases:
-        c.result = c.run()  # first call: compiles (JAX), fills caches
+        t0 = time.perf_counter()
+        c.result = c.run()  # first call: compiles (JAX, a cold numba cache), fills caches
+        first = time.perf_counter() - t0
+        if first > SLOW and c.impl in ("numpy", "torch"):
+            c.samples.append(first)
+            continue
         t0 = time.perf_counter()
         c.run()
         c.samples.append(time.perf_counter() - t0)

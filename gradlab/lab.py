@@ -32,7 +32,9 @@ class Snapshot:
     """Everything the panels draw for one config. Arrays are read-only.
 
     x (T, m) inputs; h (T, n) hidden states h_1..h_T; lags (T+1,) = 0..T;
-    grad_norms (T+1,) = ||dL/dh_{T-l}|| (lag T is h_0); reference (T+1,) = rho^l;
+    grad_norms (T+1,) = ||dL/dh_{T-l}|| (lag T is h_0); reference (T+1,) = rho_eff^l, where
+    rho_eff = max |1 - a + a lambda_i(W)| is the spectral radius of the linearised step
+    (= rho for the plain RNN, leak a = 1);
     eigvals (n,) complex eigenvalues of the recurrent matrix; gates {name: (T, n)}.
     overflow_lag: first lag whose gradient is inf/nan (None if none);
     overflow_step: first step whose hidden state is inf/nan (None if none);
@@ -60,7 +62,8 @@ class Snapshot:
     def caption(self) -> str:
         """One line for a title bar or a slide: what the gradient is doing."""
         c = self.config
-        head = f"{c.cell.upper()} {c.activation}  ρ = {c.spectral_radius:.2f}"
+        act = f" {c.activation}" if c.cell == "rnn" else ""  # gated cells fix their own
+        head = f"{c.cell.upper()}{act}  ρ = {c.spectral_radius:.2f}"
         if self.overflow_lag is not None:
             return f"{head}  ·  gradient overflows (inf) at lag {self.overflow_lag}"
         if self.overflow_step is not None:
@@ -141,8 +144,11 @@ class Lab:
             per_lag = row_norms(grads.h[0, ::-1])  # lag 0 .. T-1
             norms = np.append(per_lag, row_norms(grads.h0[0]))  # (T+1,)
             lags = np.arange(c.steps + 1)
-            reference = c.spectral_radius ** lags.astype(float)
             eigvals = c.spectral_radius * base_eigvals
+            # the linearised step of a leaky RNN is (1 - a) I + a W: eigenvalues 1 - a + a lambda
+            leak = c.leak if c.cell == "rnn" else 1.0
+            rho_eff = float(np.max(np.abs(1.0 - leak + leak * eigvals)))
+            reference = rho_eff ** lags.astype(float)
             growth = growth_rate(lags, norms)
         gates = MappingProxyType({k_: _frozen(v[0]) for k_, v in trace.gates.items()})
         step_bad = _first_bad(np.where(np.isfinite(h).all(axis=1), 0.0, np.nan))

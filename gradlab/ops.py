@@ -66,7 +66,8 @@ class Grads:
 
 
 def _batched(a, name: str, dims: int, dtype) -> np.ndarray:
-    a = np.asarray(a, dtype=dtype)
+    # always a copy: a Trace must not change when the caller reuses its input buffer
+    a = np.array(a, dtype=dtype, copy=True)
     if a.ndim == dims - 1:
         a = a[None]
     if a.ndim != dims:

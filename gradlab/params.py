@@ -107,9 +107,7 @@ def _load_state_dict(state_dict) -> dict[str, np.ndarray]:
                 import torch
             except ImportError as e:
                 raise ImportError(f"reading {path} needs PyTorch; save it as .npz instead") from e
-            obj = torch.load(path, map_location="cpu", weights_only=True)
-            if hasattr(obj, "state_dict"):
-                obj = obj.state_dict()
+            obj = torch.load(path, map_location="cpu", weights_only=True)  # a state_dict
             return {k: v.detach().cpu().double().numpy() for k, v in obj.items()}
         raise ValueError(f"{path}: expected a .npz, .pt or .pth file")
     out = {}
@@ -142,6 +140,9 @@ def from_torch(cell: str, state_dict, *, layer: int = 0, nonlinearity: str = "ta
             layers = sorted({k.rsplit("_l", 1)[-1] for k in sd if "_l" in k})
             raise KeyError(f"{key} not in the state dict (layers present: {layers or 'none'})")
     options: dict[str, Any] = {}
+    if cell != "rnn" and nonlinearity != "tanh":
+        raise ValueError(f"nonlinearity={nonlinearity!r} is for cell='rnn'; an {cell} has fixed "
+                         "activations")
     if cell == "rnn":
         options["activation"] = nonlinearity
     elif cell == "gru":

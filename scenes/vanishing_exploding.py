@@ -24,7 +24,7 @@ class VanishingExploding(Scene):
 
     def construct(self):
         # captions: one line at 1280x720 in the lab's caption font (<= 55 characters)
-        self.caption("Each step back multiplies the gradient by diag(φ′)·W")
+        self.caption("Each step back applies the step Jacobian diag(φ′)·W")
         self.wait(2.5)
         self.caption("So at lag l it scales like ρˡ (ρ: spectral radius of W)")
         self.wait(2.5)

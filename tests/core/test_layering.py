@@ -25,6 +25,14 @@ def test_kernels_import_only_numeric_libraries():
             assert mod.split(".")[0] in allowed, f"{path.name} imports {mod}"
 
 
+def test_scenes_use_the_scene_api_only():
+    for path in (ROOT / "scenes").rglob("*.py"):
+        for mod in imported_modules(path):
+            top = mod.split(".")[0]
+            assert top not in QT and top != "kernels", f"{path.name} imports {mod}"
+            assert not mod.startswith("gradlab.app"), f"{path.name} imports {mod}"
+
+
 def test_nothing_outside_app_imports_qt():
     for path in list((ROOT / "gradlab").rglob("*.py")) + list((ROOT / "kernels").rglob("*.py")):
         if "app" in path.relative_to(ROOT / "gradlab" if "gradlab" in path.parts else ROOT).parts:
