@@ -159,3 +159,12 @@ def test_grab_rgb_matches_the_window(window):
     assert rgb2.shape == (720, 1280, 3) and not np.array_equal(rgb, rgb2)
     window.set_caption("")
     assert not window.caption.isVisible()
+
+
+def test_heatmap_title_says_when_colours_clip(window):
+    w = window
+    w.set_config(w.config.replace(spectral_radius=1.2, activation="linear"))
+    peak = np.max(np.abs(w.snapshot.h))
+    assert peak > 1 and f"max |h| = {peak:.2g}, colours clipped" in w.hidden._title
+    w.set_config(w.config.replace(activation="tanh"))
+    assert "clipped" not in w.hidden._title

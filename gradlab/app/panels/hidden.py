@@ -72,6 +72,7 @@ class HiddenStatesPanel:
 
     def apply_theme(self, t: Theme) -> None:
         self.theme = t
+        self._title = TITLE
         self.widget.setBackground(t.background)
         style_plot(self.plot, t, title=TITLE, x=X_LABEL, y=Y_LABEL)
         self.plot.showGrid(x=False, y=False)
@@ -86,6 +87,15 @@ class HiddenStatesPanel:
         self.overflow_label.fill = pg.mkBrush(t.background + "e0")
         self.overflow_label.border = pen(t.overflow, 2)
         self.overflow_label.setFont(qfont(t, t.label_pt, bold=True))
+
+    def _set_title(self, h, finite, lv) -> None:
+        """Say so in the title when states leave the colour range (the colours saturate)."""
+        peak = float(np.max(np.abs(h[finite]), initial=0.0))
+        title = TITLE if peak <= lv else f"{TITLE}   (max |h| = {peak:.2g}, colours clipped)"
+        if title != self._title:
+            self._title = title
+            t = self.theme
+            self.plot.setTitle(title, color=t.foreground, size=f"{t.title_pt}pt")
 
     def frame(self, config: LabConfig) -> None:
         """Set the axes and colour levels for ``config`` (also before any data)."""
@@ -113,6 +123,7 @@ class HiddenStatesPanel:
         # paint-time downsampling (a mean over columns) from overflowing on huge states
         image = np.clip(image, -2 * lv, 2 * lv)
         self.image.setImage(image, autoLevels=False, levels=(-lv, lv))
+        self._set_title(h, finite, lv)
         self.image.setRect(_rect(steps, n))  # after setImage: the scale depends on the shape
         self.nan_backdrop.setVisible(True)
         s = snapshot.overflow_step
