@@ -27,7 +27,7 @@ test: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q
 
 bench: $(STAMP)
-	$(BIN)/gradlab bench
+	OPENBLAS_NUM_THREADS=1 $(BIN)/gradlab bench --markdown
 
 lint: $(STAMP)
 	$(BIN)/ruff check gradlab kernels scenes tests

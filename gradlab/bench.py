@@ -46,7 +46,9 @@ Timing: each implementation is run once to warm up (JAX compiles there; the resu
 kept for the agreement column), then samples are taken round-robin over the
 implementations, in several rounds, until each has used its time budget (at least five
 samples; a single one when a call takes more than two seconds, which for NumPy and PyTorch
-is the warm-up itself); the median is reported. Ratios are within one run.
+is the warm-up itself); the median is reported. Ratios are within one run. Before each
+case's samples the bench pauses 0.1 s, so that thread pools the previous case left
+spinning do not compete with it.
 
 Threads and memory: BLAS and JAX thread counts are left at their defaults. PyTorch runs
 with one intra-op thread (``--torch-threads``): on single-sequence work its pool only adds
@@ -91,6 +93,9 @@ QUICK_SIZES = {"rnn": [(32, 100)], "lstm": [(32, 100)], "gru": [(32, 100)],
                "spectrum": [(32, 50)]}
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 SLOW = 2.0  # seconds per call above which a case is timed once after its warm-up
+# pause before each case's samples, so that thread pools another case left spinning (OpenBLAS
+# keeps its threads busy-waiting for a while after a threaded call) have gone to sleep
+SETTLE = 0.1
 
 
 # --- results -------------------------------------------------------------------------------
@@ -488,6 +493,7 @@ def time_cases(cases: list[Case], budget: float, rounds: int, min_reps: int) -> 
         c.samples.append(time.perf_counter() - t0)
     for _ in range(rounds):
         for c in cases:
+            time.sleep(SETTLE)
             est = max(c.samples[0], 1e-7)
             want = 1 if est > SLOW else max(min_reps, int(budget / est))
             reps = min(2000, -(-(want - 1) // rounds))

@@ -23,10 +23,13 @@ Where the time goes, and what is done about it (n = 128, T = 1000, B = 1):
 - tanh: numba calls libm one scalar at a time (as slow as the product itself at n = 128),
   so ``tanh_vec`` is arithmetic, bit operations and selects that LLVM vectorises (within
   2 ulp of libm; inf, nan and -0.0 as libm). Linear and ReLU loops vectorise as written;
-  sigmoid keeps libm's exp through ``phi``.
-- What is not sequential is BLAS matrix products, one per block of steps: U x_t ahead of
-  the forward sweep (written straight into v), and dW, dU, db, dx, dWs behind the backward
-  sweep, so no (T, B, n) temporary is allocated. ``block_steps`` sizes the blocks.
+  sigmoid keeps libm's exp (``sigmoid``).
+- What is not sequential is BLAS matrix products, one per chunk of steps (``block_steps``):
+  U x_t ahead of the forward sweep (written straight into v), and dW, dU, db, dx, dWs
+  behind the backward sweep. The backward pass goes through ``backward_blocks`` (shrinking
+  blocks of steps): ``backward_sweep`` fills gh and delta_t for a block, ``backward_grads``
+  turns the block into its share of the gradients. ``rnn_backward`` runs the two in turn;
+  ``gradlab.cells.rnn`` runs them on two threads for long passes, with identical sums.
 """
 
 import numpy as np
@@ -116,17 +119,26 @@ def tanh_vec(x):
 
 
 @kernel
+def sigmoid(z):
+    """1 / (1 + e^-z) for one scalar, without overflow for large |z| (libm exp)."""
+    if z >= 0.0:
+        return 1.0 / (1.0 + np.exp(-z))
+    e = np.exp(z)
+    return e / (1.0 + e)
+
+
+@kernel
 def phi(z, act):
-    """The activation phi(z) for one scalar; ``act`` is a code from ``_flags``."""
+    """The activation phi(z) for one scalar; ``act`` is a code from ``_flags``.
+
+    (The kernels below write each activation's loop out, with the same formulas.)
+    """
     if act == TANH:
         return tanh_vec(z)
     if act == RELU:
         return z if z > 0.0 else 0.0 * z
     if act == SIGMOID:
-        if z >= 0.0:
-            return 1.0 / (1.0 + np.exp(-z))
-        e = np.exp(z)
-        return e / (1.0 + e)
+        return sigmoid(z)
     return z
 
 
@@ -236,7 +248,7 @@ def rnn_forward(W, U, b, Ws, delay, x, h0, carry, a, act):
             vb = v[t - 1, bi]  # holds U x_t until replaced by phi(z_t)
             sp = s[t - 1, bi]
             sb = s[t, bi]
-            # one loop per activation, so that all but sigmoid (libm exp) vectorise
+            # one loop per activation (see phi), so that all but sigmoid (libm exp) vectorise
             if act == TANH:
                 for i in range(n):
                     vi = tanh_vec((zb[i] + vb[i]) + b[i])
@@ -253,9 +265,9 @@ def rnn_forward(W, U, b, Ws, delay, x, h0, carry, a, act):
                     vi = zi if zi > 0.0 else 0.0 * zi
                     vb[i] = vi
                     sb[i] = carry[i] * sp[i] + a[i] * vi
-            else:
+            else:  # SIGMOID
                 for i in range(n):
-                    vi = phi((zb[i] + vb[i]) + b[i], act)
+                    vi = sigmoid((zb[i] + vb[i]) + b[i])
                     vb[i] = vi
                     sb[i] = carry[i] * sp[i] + a[i] * vi
     return s, v
@@ -284,7 +296,7 @@ def backward_sweep(W, Ws, delay, v, carry, a, act, dh, truncate, gh, delta, back
             g = gh[t, bi]
             vb = v[t - 1, bi]
             db_ = d[bi]
-            # dphi written out per activation, so that each loop vectorises
+            # dphi written out per activation (see dphi), so that each loop vectorises
             if act == TANH:
                 for i in range(n):
                     db_[i] = g[i] * a[i] * (1.0 - vb[i] * vb[i])
@@ -294,9 +306,9 @@ def backward_sweep(W, Ws, delay, v, carry, a, act, dh, truncate, gh, delta, back
             elif act == RELU:
                 for i in range(n):
                     db_[i] = g[i] * a[i] * (1.0 if vb[i] > 0.0 else 0.0)
-            else:
+            else:  # LINEAR
                 for i in range(n):
-                    db_[i] = g[i] * a[i] * dphi(vb[i], act)
+                    db_[i] = g[i] * a[i] * 1.0
         # gh[t-1] = dh[t-1] + (carry * gh[t] + W^T delta_t); only dh[t-1] across a cut
         if flows(t, t - 1, truncate):
             rows_product(W, d, back, False)  # W^T delta_t

@@ -102,8 +102,10 @@ def forward(p: Params, x, h0, c0):
                  cache={"s": s, "v": v, "x": xt})
 
 
-# multiply-adds in dW, dU, dx below which a second thread costs more than it saves
-_TWO_THREADS_WORK = 1 << 22
+# multiply-adds in dW, dU, dx (T B n (n + 2m)) below which a second thread costs more than it
+# saves (starting it and handing over five blocks: about 0.5 ms; measured break-even about
+# 9 million on the 2-core machine, e.g. n = 128, T = 500)
+_TWO_THREADS_WORK = 10_000_000
 
 
 def _cores() -> int:

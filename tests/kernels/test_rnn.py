@@ -199,3 +199,35 @@ def test_bad_shapes_are_clear_errors():
         gradlab.backward(p, tr, np.zeros((1, 4, 4)))
     with pytest.raises(ValueError, match="truncate"):
         gradlab.backward(p, tr, np.zeros((1, 5, 4)), truncate=0)
+
+
+@pytest.mark.parametrize("kw, B, T, truncate", [
+    (dict(n=64, m=3, act="tanh"), 1, 1000, None),
+    (dict(n=16, m=3, act="sigmoid", skip=3), 2, 700, None),
+    (dict(n=16, m=3, act="tanh", skip=3, leak=0.5), 2, 700, 50),
+], ids=["long", "skip", "skip-truncated"])
+def test_long_sequences_blocked_and_two_threaded(monkeypatch, kw, B, T, truncate):
+    """Long runs go through the blocked products and, above a work threshold, a second
+    thread for the parameter gradients: both must give the twin's numbers, bit-identically."""
+    import gradlab.cells.rnn as cell
+
+    p = make(rho=0.95, **kw)
+    x, h0, dh = data(p, B=B, T=T, seed=5)
+    tr = gradlab.forward(p, x, h0)
+    results = []
+    for work in (0, 2**62):  # always two threads, then never
+        monkeypatch.setattr(cell, "_TWO_THREADS_WORK", work)
+        results.append(gradlab.backward(p, tr, dh, truncate=truncate))
+    one, two = results[1], results[0]
+    for k in p.weights:
+        np.testing.assert_array_equal(one.params[k], two.params[k])
+    np.testing.assert_array_equal(one.h, two.h)
+    s, _, (gs, dW, dU, db, dWs, dx) = twin(p, x, h0, dh, truncate or 0)
+    np.testing.assert_allclose(tr.h, s[:, 1:], rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(one.h, gs[:, 1:], rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(one.params["W"], dW, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(one.params["U"], dU, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(one.params["b"], db, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(one.x, dx, rtol=1e-10, atol=1e-12)
+    if kw.get("skip"):
+        np.testing.assert_allclose(one.params["Ws"], dWs, rtol=1e-10, atol=1e-10)
