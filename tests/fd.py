@@ -1,4 +1,4 @@
-"""Central finite differences, shared by every gradient test."""
+"""Central finite differences and a scale-aware closeness check, shared by the tests."""
 
 import numpy as np
 
@@ -13,3 +13,11 @@ def central_differences(f, a, eps=1e-6):
         am[idx] -= eps
         out[idx] = (f(ap) - f(am)) / (2 * eps)
     return out
+
+
+def close(actual, expected, rtol):
+    """|actual - expected| <= rtol * max|expected| elementwise (nan where the other has nan)."""
+    actual, expected = np.asarray(actual), np.asarray(expected)
+    assert actual.shape == expected.shape
+    scale = np.max(np.abs(expected[np.isfinite(expected)]), initial=0.0)
+    np.testing.assert_allclose(actual, expected, rtol=rtol, atol=rtol * max(scale, 1e-300))

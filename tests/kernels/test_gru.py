@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 import gradlab
 from gradlab.cells import gru as gru_cell
 
-from ..fd import central_differences
+from ..fd import central_differences, close
 from . import ref_gru
 
 VARIANTS = ["torch", "cho"]
@@ -43,14 +43,6 @@ def twin_backward(p, x, h0, dh, truncate=0):
     w = p.weights
     return ref_gru.gru_backward(w["W"], w["U"], w["b"], w["b_h"], x, h0, dh, variant(p),
                                 truncate)
-
-
-def close(actual, expected, rtol):
-    """|actual - expected| <= rtol * max|expected| elementwise (nan where the other has nan)."""
-    actual, expected = np.asarray(actual), np.asarray(expected)
-    assert actual.shape == expected.shape
-    scale = np.max(np.abs(expected[np.isfinite(expected)]), initial=0.0)
-    np.testing.assert_allclose(actual, expected, rtol=rtol, atol=rtol * max(scale, 1e-300))
 
 
 def all_grads(g):

@@ -9,7 +9,7 @@ import gradlab
 from gradlab.cells import lstm as lstm_cell
 from kernels.lstm import sigmoid_range, tanh_range
 
-from ..fd import central_differences
+from ..fd import central_differences, close
 from . import ref_lstm
 
 OPTIONS = [{}, {"peepholes": True}, {"coupled": True}, {"peepholes": True, "coupled": True}]
@@ -45,14 +45,6 @@ def twin_backward(p, x, h0, c0, dh, dc=None, truncate=0):
     w = p.weights
     return ref_lstm.lstm_backward(w["W"], w["U"], w["b"], w["b_h"], x, h0, c0, dh, dc,
                                   w.get("P"), p.options["coupled"], truncate)
-
-
-def close(actual, expected, rtol):
-    """|actual - expected| <= rtol * max|expected| elementwise (nan where the other has nan)."""
-    actual, expected = np.asarray(actual), np.asarray(expected)
-    assert actual.shape == expected.shape
-    scale = np.max(np.abs(expected[np.isfinite(expected)]), initial=0.0)
-    np.testing.assert_allclose(actual, expected, rtol=rtol, atol=rtol * max(scale, 1e-300))
 
 
 def all_grads(g):
