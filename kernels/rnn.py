@@ -136,7 +136,7 @@ def phi(z, act):
     if act == TANH:
         return tanh_vec(z)
     if act == RELU:
-        return z if z > 0.0 else 0.0 * z
+        return z if z > 0.0 else (z if z != z else 0.0)  # relu(nan) = nan, relu(-inf) = 0
     if act == SIGMOID:
         return sigmoid(z)
     return z
@@ -262,7 +262,7 @@ def rnn_forward(W, U, b, Ws, delay, x, h0, carry, a, act):
             elif act == RELU:
                 for i in range(n):
                     zi = (zb[i] + vb[i]) + b[i]
-                    vi = zi if zi > 0.0 else 0.0 * zi
+                    vi = zi if zi > 0.0 else (zi if zi != zi else 0.0)
                     vb[i] = vi
                     sb[i] = carry[i] * sp[i] + a[i] * vi
             else:  # SIGMOID

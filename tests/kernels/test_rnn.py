@@ -231,3 +231,13 @@ def test_long_sequences_blocked_and_two_threaded(monkeypatch, kw, B, T, truncate
     np.testing.assert_allclose(one.x, dx, rtol=1e-10, atol=1e-12)
     if kw.get("skip"):
         np.testing.assert_allclose(one.params["Ws"], dWs, rtol=1e-10, atol=1e-10)
+
+
+def test_relu_of_minus_inf_is_zero_and_of_nan_is_nan():
+    b = np.array([-np.inf, np.nan, 2.0, -1.0])  # z_1 = b for zero inputs and h0
+    p = make(n=4, m=3, act="relu").replace(weights={"b": b, "b_h": np.zeros(4)})
+    h = gradlab.forward(p, np.zeros((1, 3))).h[0, 0]
+    assert h[0] == 0.0 and np.isnan(h[1]) and h[2] == 2.0 and h[3] == 0.0
+    s, _ = ref_rnn.forward(p.weights["W"], p.weights["U"], b, np.zeros((1, 1, 3)),
+                           np.zeros((1, 4)), np.zeros(4), np.ones(4), "relu")
+    np.testing.assert_array_equal(h, s[0, 1])
