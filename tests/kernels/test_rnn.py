@@ -45,6 +45,22 @@ def twin(p, x, h0, dh, truncate=0):
     return s, z, g
 
 
+def assert_matches_twin(p, x, h0, dh, truncate, tr, gr, *, rtol, atol, h_tol):
+    """Kernel forward/backward results equal the NumPy twin's, every array.
+
+    h_tol = (rtol, atol) for the forward states; rtol, atol for every gradient.
+    """
+    s, _, (gs, dW, dU, db, dWs, dx) = twin(p, x, h0, dh, truncate or 0)
+    np.testing.assert_allclose(tr.h, s[:, 1:], rtol=h_tol[0], atol=h_tol[1])
+    np.testing.assert_allclose(gr.h, gs[:, 1:], rtol=rtol, atol=atol)
+    np.testing.assert_allclose(gr.h0, gs[:, 0], rtol=rtol, atol=atol)
+    expected = {"W": dW, "U": dU, "b": db, "b_h": db, "Ws": dWs}
+    for name in p.weights:
+        np.testing.assert_allclose(gr.params[name], expected[name], rtol=rtol, atol=atol,
+                                   err_msg=name)
+    np.testing.assert_allclose(gr.x, dx, rtol=rtol, atol=atol)
+
+
 VARIANTS = [
     dict(act=a) for a in ACTS
 ] + [
@@ -63,17 +79,8 @@ def test_kernel_matches_twin(kw, truncate):
     x, h0, dh = data(p)
     tr = gradlab.forward(p, x, h0)
     gr = gradlab.backward(p, tr, dh, truncate=truncate)
-    s, z, (gs, dW, dU, db, dWs, dx) = twin(p, x, h0, dh, truncate or 0)
-    np.testing.assert_allclose(tr.h, s[:, 1:], rtol=1e-12, atol=1e-14)
-    np.testing.assert_allclose(gr.h, gs[:, 1:], rtol=1e-11, atol=1e-13)
-    np.testing.assert_allclose(gr.h0, gs[:, 0], rtol=1e-11, atol=1e-13)
-    np.testing.assert_allclose(gr.params["W"], dW, rtol=1e-11, atol=1e-13)
-    np.testing.assert_allclose(gr.params["U"], dU, rtol=1e-11, atol=1e-13)
-    np.testing.assert_allclose(gr.params["b"], db, rtol=1e-11, atol=1e-13)
-    np.testing.assert_allclose(gr.params["b_h"], db, rtol=1e-11, atol=1e-13)
-    np.testing.assert_allclose(gr.x, dx, rtol=1e-11, atol=1e-13)
-    if kw.get("skip"):
-        np.testing.assert_allclose(gr.params["Ws"], dWs, rtol=1e-11, atol=1e-13)
+    assert_matches_twin(p, x, h0, dh, truncate, tr, gr, rtol=1e-11, atol=1e-13,
+                        h_tol=(1e-12, 1e-14))
 
 
 def loss(p, x, h0, up):
@@ -222,15 +229,8 @@ def test_long_sequences_blocked_and_two_threaded(monkeypatch, kw, B, T, truncate
     for k in p.weights:
         np.testing.assert_array_equal(one.params[k], two.params[k])
     np.testing.assert_array_equal(one.h, two.h)
-    s, _, (gs, dW, dU, db, dWs, dx) = twin(p, x, h0, dh, truncate or 0)
-    np.testing.assert_allclose(tr.h, s[:, 1:], rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(one.h, gs[:, 1:], rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(one.params["W"], dW, rtol=1e-10, atol=1e-10)
-    np.testing.assert_allclose(one.params["U"], dU, rtol=1e-10, atol=1e-10)
-    np.testing.assert_allclose(one.params["b"], db, rtol=1e-10, atol=1e-10)
-    np.testing.assert_allclose(one.x, dx, rtol=1e-10, atol=1e-12)
-    if kw.get("skip"):
-        np.testing.assert_allclose(one.params["Ws"], dWs, rtol=1e-10, atol=1e-10)
+    assert_matches_twin(p, x, h0, dh, truncate, tr, one, rtol=1e-10, atol=1e-12,
+                        h_tol=(1e-10, 1e-12))
 
 
 def test_relu_of_minus_inf_is_zero_and_of_nan_is_nan():
