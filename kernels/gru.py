@@ -12,25 +12,26 @@ variant gates only the recurrent side of n. Per step t = 1..T:
 
 Layout is time-major, (T, B, ...); the public wrappers in ``gradlab.cells.gru`` take
 (B, T, ...). U x for every step is one matrix product; each step does one pass over W
-(two, W_rz then W_n, for 'cho', whose second product needs r first); the parameter
-gradients are matrix products after the backward sweep. Activations as in kernels.lstm.
+(two, W_rz then W_n, for 'cho', whose second product needs r first), split between a pair
+of threads as in ``kernels.rnn``; the parameter gradients are matrix products after the
+backward sweep. Activations from ``kernels.activations``.
 """
 
 import numpy as np
 
 from ._flags import kernel
-from .lstm import sigmoid_range, tanh_range
-from .rnn import flows, rows_product
+from .activations import sigmoid_vec, tanh_vec
+from .rnn import flows, input_products, rows_product
+from .sync import meet, split
 
 
 @kernel
-def gru_forward(W, U, b, b_h, x, h0, cho):
-    """Run the GRU over a batch of sequences.
-
-    W (3n, n), U (3n, m), b, b_h (3n,), x (T, B, m), h0 (B, n); ``cho`` picks the variant.
-    Returns h (T+1, B, n) with h[0] = h0; a (T, B, 3n), the gates [r z n]; and aux
-    (T, B, n), what backward needs besides: W_n h_{t-1} + bh_n ('torch') or r h_{t-1} ('cho').
-    """
+def gru_forward_setup(W, U, b, x, h0, cho):
+    """The arrays of a forward pass: h (T+1, B, n) with h[0] = h0; a (T, B, 3n) holding
+    U x_t + b (the sweep replaces it by the gates); aux (T, B, n); the transposed blocks of W
+    whose rows the sweep reads (W^T (n, 3n), or for 'cho' W_rz^T (n, 2n), and W_n^T); and the
+    pieces' partial products P (2, 2, B, 3n) and Q (2, 2, B, n) (``kernels.rnn.forward_sweep``
+    explains the scheme)."""
     T, B, m = x.shape
     n = W.shape[1]
     G = 3 * n
@@ -38,163 +39,258 @@ def gru_forward(W, U, b, b_h, x, h0, cho):
     a = np.empty((T, B, G), dtype=W.dtype)  # (T, B, 3n)
     aux = np.empty((T, B, n), dtype=W.dtype)  # (T, B, n)
     h[0] = h0
-    # U x_t + b for every step in one product, written where the gates will go
+    input_products(U, x, a)
     a2 = a.reshape(T * B, G)
-    np.dot(np.ascontiguousarray(x).reshape(T * B, m), U.T, a2)
     for r in range(T * B):
         for j in range(G):
             a2[r, j] += b[j]
-    if cho:
-        WT = np.ascontiguousarray(W[: 2 * n].T)  # (n, 2n): W_rz^T
-    else:
-        WT = np.ascontiguousarray(W.T)  # (n, 3n): W^T
+    WT = np.ascontiguousarray(W[: 2 * n].T) if cho else np.ascontiguousarray(W.T)
     WnT = np.ascontiguousarray(W[2 * n :].T)  # (n, n): W_n^T ('cho')
-    z = np.empty((B, G), dtype=W.dtype)  # (B, 3n): pre-activations of one step
-    zn = np.empty((B, n), dtype=W.dtype)  # (B, n): W_n (r h) ('cho')
-    u = np.empty(G)  # scratch for the activations
-    e = np.empty(G)
-    kb = np.empty(G)
+    P = np.empty((2, 2, B, G), dtype=W.dtype)  # (parity, piece, B, 3n)
+    Q = np.empty((2, 2, B, n), dtype=W.dtype)  # (parity, piece, B, n): W_n (r h) ('cho')
+    return h, a, aux, WT, WnT, P, Q
+
+
+@kernel
+def gru_forward_sweep(WT, WnT, b_h, h, a, aux, cho, P, Q, flags, part, parts):
+    """Steps 1..T of the forward pass, as thread ``part`` of ``parts`` (1 or 2).
+
+    Each thread owns a piece of the units (see ``kernels.rnn.forward_sweep``): it multiplies
+    its units of h_{t-1} into a partial W h_{t-1}, and after a meeting finishes r, z, n and
+    h_t on its units. 'cho' needs all of r h_{t-1} before W_n (r h_{t-1}), so it meets twice
+    per step. Returns False if the pair was aborted.
+    """
+    T, B, G = a.shape
+    n = G // 3
+    count = 0
     for t in range(1, T + 1):
-        hp = h[t - 1]
-        rows_product(WT, hp, z, False)  # z = W h_{t-1} ('cho': only the r, z blocks)
-        for bi in range(B):
-            zb = z[bi]
-            ab = a[t - 1, bi]
-            for j in range(2 * n):
-                zb[j] += ab[j] + b_h[j]
-            sigmoid_range(zb, ab, 0, 2 * n, u, e, kb)  # r, z
-            vb = aux[t - 1, bi]
-            hb = hp[bi]
-            if cho:
-                for j in range(n):
-                    vb[j] = ab[j] * hb[j]  # r h_{t-1}
-            else:
-                for j in range(n):
-                    hn = zb[2 * n + j] + b_h[2 * n + j]  # W_n h_{t-1} + bh_n
-                    vb[j] = hn
-                    zb[2 * n + j] = ab[2 * n + j] + ab[j] * hn
-        if cho:
-            rows_product(WnT, aux[t - 1], zn, False)  # W_n (r h_{t-1})
+        Pt = P[t % 2]
+        Qt = Q[t % 2]
+        for q in range(part, 2, parts):
+            j0, j1 = split(n, q)
+            rows_product(WT, h[t - 1], Pt[q], False, j0, j1)  # W h_{t-1} ('cho': r, z rows)
+        count += 1
+        if not meet(flags, part, parts, count):
+            return False
+        for q in range(part, 2, parts):
+            lo, hi = split(n, q)
+            w = hi - lo
             for bi in range(B):
-                zb = z[bi]
                 ab = a[t - 1, bi]
-                for j in range(n):
-                    zb[2 * n + j] = zn[bi, j] + ab[2 * n + j] + b_h[2 * n + j]
-        for bi in range(B):
-            ab = a[t - 1, bi]
-            tanh_range(z[bi], ab, 2 * n, G, u, e, kb)  # n
-            hb = hp[bi]
-            ho = h[t, bi]
+                ar = ab[lo:hi]  # U_r x + b_r until replaced by r; likewise z, n
+                az = ab[n + lo : n + hi]
+                an = ab[2 * n + lo : 2 * n + hi]
+                hb = h[t - 1, bi, lo:hi]
+                vb = aux[t - 1, bi, lo:hi]
+                for k in range(2):
+                    zk = ab[k * n + lo : k * n + hi]
+                    bk = b_h[k * n + lo : k * n + hi]
+                    p0 = Pt[0, bi, k * n + lo : k * n + hi]
+                    p1 = Pt[1, bi, k * n + lo : k * n + hi]
+                    for j in range(w):
+                        zk[j] = sigmoid_vec((p0[j] + p1[j]) + (zk[j] + bk[j]))
+                if cho:
+                    for j in range(w):
+                        vb[j] = ar[j] * hb[j]  # r h_{t-1}
+                else:
+                    bn = b_h[2 * n + lo : 2 * n + hi]
+                    p0 = Pt[0, bi, 2 * n + lo : 2 * n + hi]
+                    p1 = Pt[1, bi, 2 * n + lo : 2 * n + hi]
+                    ho = h[t, bi, lo:hi]
+                    for j in range(w):
+                        hn = (p0[j] + p1[j]) + bn[j]  # W_n h_{t-1} + bh_n
+                        vb[j] = hn
+                        nn = tanh_vec(an[j] + ar[j] * hn)
+                        an[j] = nn
+                        ho[j] = (1.0 - az[j]) * nn + az[j] * hb[j]
             if cho:
-                for j in range(n):
-                    zg = ab[n + j]
-                    ho[j] = (1.0 - zg) * hb[j] + zg * ab[2 * n + j]
-            else:
-                for j in range(n):
-                    zg = ab[n + j]
-                    ho[j] = (1.0 - zg) * ab[2 * n + j] + zg * hb[j]
+                rows_product(WnT, aux[t - 1], Qt[q], False, lo, hi)  # W_n (r h), our rows
+        if not cho:
+            continue
+        count += 1
+        if not meet(flags, part, parts, count):
+            return False
+        for q in range(part, 2, parts):
+            lo, hi = split(n, q)
+            w = hi - lo
+            bn = b_h[2 * n + lo : 2 * n + hi]
+            for bi in range(B):
+                ab = a[t - 1, bi]
+                az = ab[n + lo : n + hi]
+                an = ab[2 * n + lo : 2 * n + hi]
+                hb = h[t - 1, bi, lo:hi]
+                ho = h[t, bi, lo:hi]
+                q0 = Qt[0, bi, lo:hi]
+                q1 = Qt[1, bi, lo:hi]
+                for j in range(w):
+                    nn = tanh_vec(((q0[j] + q1[j]) + an[j]) + bn[j])
+                    an[j] = nn
+                    ho[j] = (1.0 - az[j]) * hb[j] + az[j] * nn
+    return True
+
+
+@kernel
+def gru_forward(W, U, b, b_h, x, h0, cho):
+    """Run the GRU over a batch of sequences, on the calling thread.
+
+    W (3n, n), U (3n, m), b, b_h (3n,), x (T, B, m), h0 (B, n); ``cho`` picks the variant.
+    Returns h (T+1, B, n) with h[0] = h0; a (T, B, 3n), the gates [r z n]; and aux
+    (T, B, n), what backward needs besides: W_n h_{t-1} + bh_n ('torch') or r h_{t-1} ('cho').
+    (``gradlab.cells.gru`` runs the same sweep on two threads.)
+    """
+    h, a, aux, WT, WnT, P, Q = gru_forward_setup(W, U, b, x, h0, cho)
+    gru_forward_sweep(WT, WnT, b_h, h, a, aux, cho, P, Q, np.zeros(1, np.int64), 0, 1)
     return h, a, aux
 
 
 @kernel
-def gru_backward(W, U, x, h, a, aux, cho, dh, truncate):
-    """Backpropagation through time.
-
-    h, a, aux as returned by ``gru_forward``; dh (T, B, n) upstream dL/dh_t. ``truncate``
-    k > 0 cuts the sequence into chunks of k steps that no gradient crosses (0: full BPTT).
-    Returns gh (T+1, B, n) the total dL/dh_t (gh[0] = dL/dh0), dW (3n, n), dU (3n, m),
-    db, db_h (3n,) and dx (T, B, m).
-    """
+def gru_backward_setup(W, U, x, dh, cho):
+    """The arrays a backward pass fills: gh (T+1, B, n) started from dh; Drz (T, B, 2n), Dn and
+    Dnr (T, B, n) (Dnr empty for 'cho'); dx (T, B, m); W_rz, W_n as contiguous blocks; the
+    sweep's partial products P, Q (2, 2, B, n); and each half of time's dW, dU, db, db_h."""
     T, B, m = x.shape
     n = W.shape[1]
     G = 3 * n
-    gh = np.empty((T + 1, B, n), dtype=W.dtype)  # (T+1, B, n)
+    dt = W.dtype
+    gh = np.empty((T + 1, B, n), dtype=dt)  # (T+1, B, n)
     gh[0] = 0.0
     gh[1:] = dh
     # dL/d(pre-activations): Drz for a_r, a_z (both sides); Dn for a_n on the x side;
     # Dnr = r * Dn, the h side of a_n ('torch' only: for 'cho' both sides are Dn)
-    Drz = np.empty((T, B, 2 * n), dtype=W.dtype)  # (T, B, 2n)
-    Dn = np.empty((T, B, n), dtype=W.dtype)  # (T, B, n)
-    Dnr = np.empty((0 if cho else T, B, n), dtype=W.dtype)  # (T, B, n)
-    back = np.empty((B, n), dtype=W.dtype)  # (B, n)
-    drh = np.empty((B, n), dtype=W.dtype)  # (B, n): dL/d(r h_{t-1}) ('cho')
-    Wrz = np.ascontiguousarray(W[: 2 * n])  # (2n, n)
-    Wn = np.ascontiguousarray(W[2 * n :])  # (n, n)
+    Drz = np.empty((T, B, 2 * n), dtype=dt)  # (T, B, 2n)
+    Dn = np.empty((T, B, n), dtype=dt)  # (T, B, n)
+    Dnr = np.empty((0 if cho else T, B, n), dtype=dt)  # (T, B, n)
+    dx = np.empty((T, B, m), dtype=dt)  # (T, B, m)
+    P = np.empty((2, 2, B, n), dtype=dt)  # (parity, piece, B, n): partial W^T D_t
+    Q = np.empty((2, 2, B, n), dtype=dt)  # (parity, piece, B, n): partial W_n^T da_n ('cho')
+    return (gh, Drz, Dn, Dnr, dx, np.ascontiguousarray(W[: 2 * n]),
+            np.ascontiguousarray(W[2 * n :]), P, Q, np.zeros((2, G, n), dt),
+            np.zeros((2, G, m), dt), np.zeros((2, G), dt), np.zeros((2, G), dt))
+
+
+@kernel
+def gru_backward_sweep(Wrz, Wn, h, a, aux, cho, truncate, gh, Drz, Dn, Dnr, P, Q, flags, part,
+                       parts):
+    """The sequential part of BPTT, steps T..1, as thread ``part`` of ``parts``.
+
+    Each thread owns a piece of the units: it computes the pre-activation gradients on them,
+    multiplies them into partial products over all units, and after a meeting adds both
+    pieces' partials on its own units of gh[t-1]. 'cho' needs all of W_n^T da_n before
+    da_r, so it meets twice per step. Returns False if aborted.
+    """
+    T, B, G = a.shape
+    n = G // 3
+    drh = np.empty((B, n), dtype=a.dtype)  # (B, n): dL/d(r h_{t-1}) ('cho'), our units
+    count = 0
     for t in range(T, 0, -1):
         flow = flows(t, t - 1, truncate)
+        Pt = P[t % 2]
+        Qt = Q[t % 2]
+        for q in range(part, 2, parts):
+            lo, hi = split(n, q)
+            w = hi - lo
+            for bi in range(B):
+                ab = a[t - 1, bi]
+                r_ = ab[lo:hi]
+                z_ = ab[n + lo : n + hi]
+                n_ = ab[2 * n + lo : 2 * n + hi]
+                hb = h[t - 1, bi, lo:hi]
+                g = gh[t, bi, lo:hi]
+                dr = Drz[t - 1, bi, lo:hi]
+                dz = Drz[t - 1, bi, n + lo : n + hi]
+                dn = Dn[t - 1, bi, lo:hi]
+                if cho:
+                    for j in range(w):
+                        zg = z_[j]
+                        nn = n_[j]
+                        dn[j] = g[j] * zg * (1.0 - nn * nn)
+                        dz[j] = g[j] * (nn - hb[j]) * zg * (1.0 - zg)
+                else:
+                    hn = aux[t - 1, bi, lo:hi]
+                    dnr = Dnr[t - 1, bi, lo:hi]
+                    for j in range(w):
+                        r = r_[j]
+                        zg = z_[j]
+                        nn = n_[j]
+                        dan = g[j] * (1.0 - zg) * (1.0 - nn * nn)
+                        dr[j] = dan * hn[j] * r * (1.0 - r)
+                        dz[j] = g[j] * (hb[j] - nn) * zg * (1.0 - zg)
+                        dn[j] = dan
+                        dnr[j] = dan * r
+            if cho:
+                rows_product(Wn, Dn[t - 1], Qt[q], False, lo, hi)  # W_n^T da_n, our rows
+            elif flow:  # W_rz^T [da_r da_z] + W_n^T (r da_n), our rows
+                rows_product(Wrz, Drz[t - 1], Pt[q], False, lo, hi)
+                rows_product(Wrz, Drz[t - 1], Pt[q], True, n + lo, n + hi)
+                rows_product(Wn, Dnr[t - 1], Pt[q], True, lo, hi)
+        count += 1
+        if not meet(flags, part, parts, count):
+            return False
         if cho:
-            for bi in range(B):
-                ab = a[t - 1, bi]
-                hb = h[t - 1, bi]
-                g = gh[t, bi]
-                drz = Drz[t - 1, bi]
-                dn = Dn[t - 1, bi]
-                for j in range(n):
-                    zg = ab[n + j]
-                    nn = ab[2 * n + j]
-                    dn[j] = g[j] * zg * (1.0 - nn * nn)
-                    drz[n + j] = g[j] * (nn - hb[j]) * zg * (1.0 - zg)
-            rows_product(Wn, Dn[t - 1], drh, False)  # W_n^T da_n
-            for bi in range(B):
-                ab = a[t - 1, bi]
-                hb = h[t - 1, bi]
-                drz = Drz[t - 1, bi]
-                for j in range(n):
-                    r = ab[j]
-                    drz[j] = drh[bi, j] * hb[j] * r * (1.0 - r)
-            if flow:
-                rows_product(Wrz, Drz[t - 1], back, False)  # W_rz^T [da_r da_z]
+            for q in range(part, 2, parts):
+                lo, hi = split(n, q)
+                w = hi - lo
                 for bi in range(B):
-                    ab = a[t - 1, bi]
-                    g = gh[t, bi]
-                    gp = gh[t - 1, bi]
-                    for j in range(n):
-                        gp[j] += (back[bi, j] + drh[bi, j] * ab[j]) + g[j] * (1.0 - ab[n + j])
-        else:
+                    r_ = a[t - 1, bi, lo:hi]
+                    hb = h[t - 1, bi, lo:hi]
+                    dr = Drz[t - 1, bi, lo:hi]
+                    d_ = drh[bi, lo:hi]
+                    q0 = Qt[0, bi, lo:hi]
+                    q1 = Qt[1, bi, lo:hi]
+                    for j in range(w):
+                        r = r_[j]
+                        d_[j] = q0[j] + q1[j]
+                        dr[j] = d_[j] * hb[j] * r * (1.0 - r)
+                if flow:  # W_rz^T [da_r da_z], our rows
+                    rows_product(Wrz, Drz[t - 1], Pt[q], False, lo, hi)
+                    rows_product(Wrz, Drz[t - 1], Pt[q], True, n + lo, n + hi)
+            count += 1
+            if not meet(flags, part, parts, count):
+                return False
+        if not flow:
+            continue
+        for q in range(part, 2, parts):
+            lo, hi = split(n, q)
+            w = hi - lo
             for bi in range(B):
                 ab = a[t - 1, bi]
-                hb = h[t - 1, bi]
-                hn = aux[t - 1, bi]
-                g = gh[t, bi]
-                drz = Drz[t - 1, bi]
-                dn = Dn[t - 1, bi]
-                dnr = Dnr[t - 1, bi]
-                for j in range(n):
-                    r = ab[j]
-                    zg = ab[n + j]
-                    nn = ab[2 * n + j]
-                    dan = g[j] * (1.0 - zg) * (1.0 - nn * nn)
-                    drz[j] = dan * hn[j] * r * (1.0 - r)
-                    drz[n + j] = g[j] * (hb[j] - nn) * zg * (1.0 - zg)
-                    dn[j] = dan
-                    dnr[j] = dan * r
-            if flow:
-                rows_product(Wrz, Drz[t - 1], back, False)  # W_rz^T [da_r da_z]
-                rows_product(Wn, Dnr[t - 1], back, True)  # + W_n^T (r da_n)
-                for bi in range(B):
-                    ab = a[t - 1, bi]
-                    g = gh[t, bi]
-                    gp = gh[t - 1, bi]
-                    for j in range(n):
-                        gp[j] += back[bi, j] + g[j] * ab[n + j]
-    H = h[:T].reshape(T * B, n)
-    X = np.ascontiguousarray(x).reshape(T * B, m)
-    Drz2 = Drz.reshape(T * B, 2 * n)
-    Dn2 = Dn.reshape(T * B, n)
-    dW = np.empty((G, n), dtype=W.dtype)
-    dU = np.empty((G, m), dtype=W.dtype)
-    dW[: 2 * n] = np.dot(Drz2.T, H)
+                r_ = ab[lo:hi]
+                z_ = ab[n + lo : n + hi]
+                g = gh[t, bi, lo:hi]
+                gp = gh[t - 1, bi, lo:hi]
+                p0 = Pt[0, bi, lo:hi]
+                p1 = Pt[1, bi, lo:hi]
+                if cho:
+                    d_ = drh[bi, lo:hi]
+                    for j in range(w):
+                        gp[j] += ((p0[j] + p1[j]) + d_[j] * r_[j]) + g[j] * (1.0 - z_[j])
+                else:
+                    for j in range(w):
+                        gp[j] += (p0[j] + p1[j]) + g[j] * z_[j]
+    return True
+
+
+@kernel
+def gru_backward_grads(U, x, h, aux, Drz, Dn, Dnr, cho, lo, hi, dW, dU, db, db_h, dx):
+    """Steps lo..hi's share of dW, dU, db, db_h (written, not added) and dx[lo-1 .. hi-1]."""
+    T, B, m = x.shape
+    n = h.shape[2]
+    k = hi - lo + 1
+    H = h[lo - 1 : hi].reshape(k * B, n)
+    X = np.ascontiguousarray(x[lo - 1 : hi]).reshape(k * B, m)
+    Drz2 = Drz[lo - 1 : hi].reshape(k * B, 2 * n)
+    Dn2 = Dn[lo - 1 : hi].reshape(k * B, n)
+    np.dot(Drz2.T, H, dW[: 2 * n])
     if cho:
-        dW[2 * n :] = np.dot(Dn2.T, aux.reshape(T * B, n))  # W_n multiplies r h_{t-1}
+        np.dot(Dn2.T, aux[lo - 1 : hi].reshape(k * B, n), dW[2 * n :])  # W_n meets r h_{t-1}
     else:
-        dW[2 * n :] = np.dot(Dnr.reshape(T * B, n).T, H)
-    dU[: 2 * n] = np.dot(Drz2.T, X)
-    dU[2 * n :] = np.dot(Dn2.T, X)
-    dx = np.dot(Drz2, np.ascontiguousarray(U[: 2 * n]))
-    dx += np.dot(Dn2, np.ascontiguousarray(U[2 * n :]))
-    db = np.zeros(G, dtype=W.dtype)
-    db_h = np.zeros(G, dtype=W.dtype)
-    for r in range(T * B):
+        np.dot(Dnr[lo - 1 : hi].reshape(k * B, n).T, H, dW[2 * n :])
+    np.dot(Drz2.T, X, dU[: 2 * n])
+    np.dot(Dn2.T, X, dU[2 * n :])
+    dxs = dx[lo - 1 : hi].reshape(k * B, m)
+    np.dot(Drz2, np.ascontiguousarray(U[: 2 * n]), dxs)
+    dxs += np.dot(Dn2, np.ascontiguousarray(U[2 * n :]))
+    for r in range(k * B):
         for j in range(2 * n):
             db[j] += Drz2[r, j]
         for j in range(n):
@@ -203,11 +299,46 @@ def gru_backward(W, U, x, h, a, aux, cho, dh, truncate):
     if cho:
         db_h[2 * n :] = db[2 * n :]
     else:
-        Dnr2 = Dnr.reshape(T * B, n)
-        for r in range(T * B):
+        Dnr2 = Dnr[lo - 1 : hi].reshape(k * B, n)
+        for r in range(k * B):
             for j in range(n):
                 db_h[2 * n + j] += Dnr2[r, j]
-    return gh, dW, dU, db, db_h, dx.reshape(T, B, m)
+
+
+@kernel
+def gru_backward_part(U, Wrz, Wn, x, h, a, aux, cho, truncate, gh, Drz, Dn, Dnr, dx, P, Q, dW2,
+                      dU2, db2, db_h2, flags, part, parts):
+    """Thread ``part`` of ``parts`` of a backward pass: the sweep (split by units), then the
+    parameter gradients (split by time, half q into dW2[q], ...; the caller adds the two).
+    Returns False if aborted."""
+    if not gru_backward_sweep(Wrz, Wn, h, a, aux, cho, truncate, gh, Drz, Dn, Dnr, P, Q, flags,
+                              part, parts):
+        return False
+    T = x.shape[0]
+    cut = T // 2
+    for q in range(part, 2, parts):
+        lo, hi = (cut + 1, T) if q == 0 else (1, cut)
+        if lo <= hi:
+            gru_backward_grads(U, x, h, aux, Drz, Dn, Dnr, cho, lo, hi, dW2[q], dU2[q], db2[q],
+                               db_h2[q], dx)
+    return True
+
+
+@kernel
+def gru_backward(W, U, x, h, a, aux, cho, dh, truncate):
+    """Backpropagation through time, on the calling thread.
+
+    h, a, aux as returned by ``gru_forward``; dh (T, B, n) upstream dL/dh_t. ``truncate``
+    k > 0 cuts the sequence into chunks of k steps that no gradient crosses (0: full BPTT).
+    Returns gh (T+1, B, n) the total dL/dh_t (gh[0] = dL/dh0), dW (3n, n), dU (3n, m),
+    db, db_h (3n,) and dx (T, B, m). (``gradlab.cells.gru`` runs the same
+    ``gru_backward_part`` on two threads.)
+    """
+    gh, Drz, Dn, Dnr, dx, Wrz, Wn, P, Q, dW2, dU2, db2, db_h2 = gru_backward_setup(W, U, x, dh,
+                                                                                   cho)
+    gru_backward_part(U, Wrz, Wn, x, h, a, aux, cho, truncate, gh, Drz, Dn, Dnr, dx, P, Q, dW2,
+                      dU2, db2, db_h2, np.zeros(1, np.int64), 0, 1)
+    return gh, dW2[0] + dW2[1], dU2[0] + dU2[1], db2[0] + db2[1], db_h2[0] + db_h2[1], dx
 
 
 @kernel

@@ -16,139 +16,26 @@ step then does one recurrent product; the parameter gradients are one product ea
 the backward sweep.
 
 The recurrent products use ``kernels.rnn.rows_product`` (one pass over W per step, no BLAS
-call, no per-step allocation). The activations are computed in passes over a whole row
-(``sigmoid_range``, ``tanh_range`` below): plain arithmetic that LLVM turns into AVX code,
-with exp's 2^k written straight into the exponent bits. numba's libm calls go one scalar at a
-time (sigmoid 5.3 ns, tanh 15 ns per value on this machine, more than the recurrent product
-per step at n = 128); these take 1.7 ns and 2.2 ns, agree with libm to within 2 ulp, and pass
-inf and nan through as libm does.
+call, no per-step allocation), split between a pair of threads as in ``kernels.rnn``; the
+activations are ``kernels.activations``' vectorisable tanh and sigmoid.
 """
 
 import numpy as np
 
 from ._flags import kernel
-from .rnn import flows, rows_product
-
-# --- vectorisable exp, sigmoid and tanh (the Cephes constants are those of kernels.rnn) ---
-# exp(u) = 2^k exp(r), k = round(u / ln 2), |r| <= ln2 / 2. exp(r) is Cephes' rational form
-# 1 + 2 r P(r^2) / (Q(r^2) - r P(r^2)); 2^k is built in the exponent bits. k is rounded with
-# the 1.5 * 2^52 trick, so the integer sits in the low bits of kd and no float->int
-# conversion (which AVX2 lacks) is needed. Callers clamp |u| <= 708 so 2^k stays normal.
-_LOG2E = 1.4426950408889634
-_LN2_HI = 6.93145751953125e-1
-_LN2_LO = 1.42860682030941723212e-6
-_MAGIC = 6755399441055744.0  # 1.5 * 2**52
-_MAGIC_BITS = 4843621399236968448  # its IEEE-754 bit pattern
-_EP0, _EP1, _EP2 = 1.26177193074810590878e-4, 3.02994407707441961300e-2, 9.99999999999999999910e-1
-_EQ0, _EQ1 = 3.00198505138664455042e-6, 2.52448340349684104192e-3
-_EQ2, _EQ3 = 2.27265548208155028766e-1, 2.00000000000000000009e0
-# tanh(x) = x + x^3 P(x^2) / Q(x^2) for |x| < 0.625 (Cephes); 1 - 2 / (exp(2|x|) + 1) beyond.
-_TP0, _TP1, _TP2 = -9.64399179425052238628e-1, -9.92877231001918586564e1, -1.61468768441708447952e3
-_TQ1, _TQ2, _TQ3 = 1.12811678491632931402e2, 2.23548839060100448583e3, 4.84406305325125486048e3
-_CLAMP = 708.0
-
-
-@kernel
-def exp_range(u, e, kb, lo, hi):
-    """e[j] = exp(u[j]) for lo <= j < hi, given |u[j]| <= 708 (nan passes through).
-
-    u, e, kb are float64 work arrays; kb is scratch.
-    """
-    ib = kb.view(np.int64)
-    for j in range(lo, hi):
-        kd = u[j] * _LOG2E + _MAGIC
-        k = kd - _MAGIC
-        r = u[j] - k * _LN2_HI
-        r = r - k * _LN2_LO
-        rr = r * r
-        p = r * ((_EP0 * rr + _EP1) * rr + _EP2)
-        q = ((_EQ0 * rr + _EQ1) * rr + _EQ2) * rr + _EQ3
-        e[j] = 1.0 + 2.0 * (p / (q - p))
-        kb[j] = kd
-    for j in range(lo, hi):
-        ib[j] = (ib[j] - _MAGIC_BITS + 1023) << 52  # the bits of 2^k
-    for j in range(lo, hi):
-        e[j] = e[j] * kb[j]
-
-
-@kernel
-def sigmoid_arg(a, u, lo, hi):
-    """u[j] = -a[j] clamped to [-708, 708], the exp argument of sigmoid (nan passes)."""
-    for j in range(lo, hi):
-        v = -np.float64(a[j])
-        if v > _CLAMP:
-            v = _CLAMP
-        if v < -_CLAMP:
-            v = -_CLAMP
-        u[j] = v
-
-
-@kernel
-def sigmoid_from(a, e, out, lo, hi):
-    """out[j] = 1 / (1 + e[j]) with e[j] = exp(u[j]) from ``sigmoid_arg``.
-
-    a[j] < -708 gives 0 (the exact value is below e^-708 = 3.3e-308); sigmoid(inf) = 1;
-    nan stays nan.
-    """
-    for j in range(lo, hi):
-        s = 1.0 / (1.0 + e[j])
-        out[j] = 0.0 if a[j] < -_CLAMP else s
-
-
-@kernel
-def tanh_arg(a, u, lo, hi):
-    """u[j] = 2 |a[j]| clamped to 708, the exp argument of tanh (nan passes)."""
-    for j in range(lo, hi):
-        v = 2.0 * abs(np.float64(a[j]))
-        if v > _CLAMP:
-            v = _CLAMP
-        u[j] = v
-
-
-@kernel
-def tanh_from(a, e, out, lo, hi):
-    """out[j] = tanh(a[j]) with e[j] = exp(u[j]) from ``tanh_arg``.
-
-    tanh(+-0) = +-0, tanh(+-inf) = +-1, nan stays nan.
-    """
-    for j in range(lo, hi):
-        x = np.float64(a[j])
-        big = 1.0 - 2.0 / (e[j] + 1.0)
-        if x < 0.0:
-            big = -big
-        s = x * x
-        small = x + x * s * (((_TP0 * s + _TP1) * s + _TP2) / (((s + _TQ1) * s + _TQ2) * s + _TQ3))
-        small = x if x == 0.0 else small  # keeps the sign of -0.0
-        out[j] = small if abs(x) < 0.625 else big
-
-
-@kernel
-def sigmoid_range(a, out, lo, hi, u, e, kb):
-    """out[j] = 1 / (1 + exp(-a[j])) for lo <= j < hi. u, e, kb: float64 scratch."""
-    sigmoid_arg(a, u, lo, hi)
-    exp_range(u, e, kb, lo, hi)
-    sigmoid_from(a, e, out, lo, hi)
-
-
-@kernel
-def tanh_range(a, out, lo, hi, u, e, kb):
-    """out[j] = tanh(a[j]) for lo <= j < hi. u, e, kb: float64 scratch."""
-    tanh_arg(a, u, lo, hi)
-    exp_range(u, e, kb, lo, hi)
-    tanh_from(a, e, out, lo, hi)
-
+from .activations import sigmoid_vec, tanh_into, tanh_vec
+from .rnn import flows, input_products, rows_product
+from .sync import meet, split
 
 # --- the LSTM ------------------------------------------------------------------------------
 
 
 @kernel
-def lstm_forward(W, U, b, P, x, h0, c0, peep, coupled):
-    """Run the LSTM over a batch of sequences.
-
-    W (4n, n), U (4n, m), b (4n,) the summed biases, P (3, n) peephole weights (read only
-    when ``peep``), x (T, B, m), h0, c0 (B, n). Returns h (T+1, B, n) and c (T+1, B, n)
-    with h[0] = h0, c[0] = c0, and a (T, B, 4n), the gate activations [i f g o].
-    """
+def lstm_forward_setup(W, U, b, x, h0, c0):
+    """The arrays of a forward pass: h, c (T+1, B, n) with h[0] = h0, c[0] = c0; a (T, B, 4n)
+    holding U x_t + b (the sweep replaces it by the gate activations); W^T (n, 4n), whose
+    rows the sweep reads; P (2, 2, B, 4n), the pieces' partial products (``forward_sweep``
+    in kernels.rnn explains the scheme)."""
     T, B, m = x.shape
     n = W.shape[1]
     G = 4 * n
@@ -157,62 +44,244 @@ def lstm_forward(W, U, b, P, x, h0, c0, peep, coupled):
     a = np.empty((T, B, G), dtype=W.dtype)  # (T, B, 4n)
     h[0] = h0
     c[0] = c0
-    WT = np.ascontiguousarray(W.T)  # (n, 4n) rows of W^T: W h = sum_j h_j W^T[j]
-    # U x_t + b for every step in one product, written where the activations will go
+    input_products(U, x, a)
     a2 = a.reshape(T * B, G)
-    np.dot(np.ascontiguousarray(x).reshape(T * B, m), U.T, a2)
     for r in range(T * B):
         for j in range(G):
             a2[r, j] += b[j]
-    z = np.empty((B, G), dtype=W.dtype)  # (B, 4n): pre-activations of one step
-    tb = np.empty(n)  # tanh(c_t) of one row
-    u = np.empty(G)  # scratch for the activations
-    e = np.empty(G)
-    kb = np.empty(G)
+    P = np.empty((2, 2, B, G), dtype=W.dtype)  # (parity, piece, B, 4n)
+    return h, c, a, np.ascontiguousarray(W.T), P
+
+
+@kernel
+def lstm_forward_sweep(WT, Pp, h, c, a, peep, coupled, P, flags, part, parts):
+    """Steps 1..T of the forward pass, as thread ``part`` of ``parts`` (1 or 2).
+
+    WT = W^T (n, 4n), Pp (3, n) peephole weights (read only when ``peep``), the rest from
+    ``lstm_forward_setup``. As in ``kernels.rnn.forward_sweep``: each thread owns a piece of
+    the units, multiplies its units of h_{t-1} into a partial W h_{t-1} over all 4n gate
+    rows, and after one meeting per step finishes the gates, c_t and h_t of its own units.
+    Returns False if the pair was aborted.
+    """
+    T, B, G = a.shape
+    n = G // 4
     for t in range(1, T + 1):
-        rows_product(WT, h[t - 1], z, False)  # z = W h_{t-1}
-        for bi in range(B):
-            zb = z[bi]
-            ab = a[t - 1, bi]
-            cp = c[t - 1, bi]
-            cn = c[t, bi]
-            for j in range(G):
-                zb[j] += ab[j]
-            if peep:
-                for j in range(n):
-                    zb[j] += P[0, j] * cp[j]
-                    zb[n + j] += P[1, j] * cp[j]
-            # the gates' exponentials in one pass: i, f, (o,) then g
-            lo = n if coupled else 0
-            hi = 3 * n if peep else G
-            sigmoid_arg(zb, u, lo, 2 * n)
-            tanh_arg(zb, u, 2 * n, 3 * n)
-            if not peep:
-                sigmoid_arg(zb, u, 3 * n, G)
-            exp_range(u, e, kb, lo, hi)
-            sigmoid_from(zb, e, ab, lo, 2 * n)
-            tanh_from(zb, e, ab, 2 * n, 3 * n)
-            if not peep:
-                sigmoid_from(zb, e, ab, 3 * n, G)
-            if coupled:
-                for j in range(n):
-                    ab[j] = 1.0 - ab[n + j]
-            for j in range(n):
-                cn[j] = ab[n + j] * cp[j] + ab[j] * ab[2 * n + j]
-            if peep:  # o reads c_t
-                for j in range(n):
-                    zb[3 * n + j] += P[2, j] * cn[j]
-                sigmoid_range(zb, ab, 3 * n, G, u, e, kb)
-            tanh_range(cn, tb, 0, n, u, e, kb)
-            hb = h[t, bi]
-            for j in range(n):
-                hb[j] = ab[3 * n + j] * tb[j]
+        Pt = P[t % 2]  # (2, B, 4n)
+        for q in range(part, 2, parts):
+            j0, j1 = split(n, q)
+            rows_product(WT, h[t - 1], Pt[q], False, j0, j1)  # W h_{t-1}, our rows
+        if not meet(flags, part, parts, t):
+            return False
+        for q in range(part, 2, parts):
+            lo, hi = split(n, q)
+            w = hi - lo
+            for bi in range(B):
+                ab = a[t - 1, bi]  # U x_t + b until replaced by the gates
+                # our units of each gate block; pre-activations, then activations, in place
+                ai = ab[lo:hi]
+                af = ab[n + lo : n + hi]
+                ag = ab[2 * n + lo : 2 * n + hi]
+                ao = ab[3 * n + lo : 3 * n + hi]
+                for k in range(4):
+                    zk = ab[k * n + lo : k * n + hi]
+                    p0 = Pt[0, bi, k * n + lo : k * n + hi]
+                    p1 = Pt[1, bi, k * n + lo : k * n + hi]
+                    for j in range(w):
+                        zk[j] = (p0[j] + p1[j]) + zk[j]
+                cp = c[t - 1, bi, lo:hi]
+                cn = c[t, bi, lo:hi]
+                hb = h[t, bi, lo:hi]
+                if peep:
+                    P0 = Pp[0, lo:hi]
+                    P1 = Pp[1, lo:hi]
+                    for j in range(w):
+                        ai[j] += P0[j] * cp[j]
+                        af[j] += P1[j] * cp[j]
+                if coupled:
+                    for j in range(w):
+                        f = sigmoid_vec(af[j])
+                        af[j] = f
+                        ai[j] = 1.0 - f
+                else:
+                    for j in range(w):
+                        ai[j] = sigmoid_vec(ai[j])
+                        af[j] = sigmoid_vec(af[j])
+                for j in range(w):
+                    g = tanh_vec(ag[j])
+                    ag[j] = g
+                    cn[j] = af[j] * cp[j] + ai[j] * g
+                if peep:  # o reads c_t
+                    P2 = Pp[2, lo:hi]
+                    for j in range(w):
+                        ao[j] += P2[j] * cn[j]
+                for j in range(w):
+                    o = sigmoid_vec(ao[j])
+                    ao[j] = o
+                    hb[j] = o * tanh_vec(cn[j])
+    return True
+
+
+@kernel
+def lstm_forward(W, U, b, P, x, h0, c0, peep, coupled):
+    """Run the LSTM over a batch of sequences, on the calling thread.
+
+    W (4n, n), U (4n, m), b (4n,) the summed biases, P (3, n) peephole weights (read only
+    when ``peep``), x (T, B, m), h0, c0 (B, n). Returns h (T+1, B, n) and c (T+1, B, n)
+    with h[0] = h0, c[0] = c0, and a (T, B, 4n), the gate activations [i f g o].
+    (``gradlab.cells.lstm`` runs the same sweep on two threads.)
+    """
+    h, c, a, WT, Pt = lstm_forward_setup(W, U, b, x, h0, c0)
+    lstm_forward_sweep(WT, P, h, c, a, peep, coupled, Pt, np.zeros(1, np.int64), 0, 1)
     return h, c, a
 
 
 @kernel
+def lstm_backward_setup(W, U, x, dh, dc):
+    """The arrays a backward pass fills: gh, gc (T+1, B, n) started from the upstream dh, dc
+    (dc of shape (0, B, n): none); D (T, B, 4n); dx (T, B, m); the sweep's partial products
+    (2, 2, B, n); and for each half of time its own dW, dU, db, dP (2, ...)."""
+    T, B, m = x.shape
+    n = W.shape[1]
+    G = 4 * n
+    dt = W.dtype
+    gh = np.empty((T + 1, B, n), dtype=dt)  # (T+1, B, n)
+    gc = np.empty((T + 1, B, n), dtype=dt)  # (T+1, B, n)
+    gh[0] = 0.0
+    gh[1:] = dh
+    gc[0] = 0.0
+    if dc.shape[0] > 0:
+        gc[1:] = dc
+    else:
+        gc[1:] = 0.0
+    D = np.empty((T, B, G), dtype=dt)  # (T, B, 4n): dL/d[a_i a_f a_g a_o]
+    dx = np.empty((T, B, m), dtype=dt)  # (T, B, m)
+    Pb = np.empty((2, 2, B, n), dtype=dt)  # (parity, piece, B, n): partial W^T D_t
+    return (gh, gc, D, dx, Pb, np.zeros((2, G, n), dt), np.zeros((2, G, m), dt),
+            np.zeros((2, G), dt), np.zeros((2, 3, n), dt))
+
+
+@kernel
+def lstm_backward_sweep(W, Pp, h, c, a, peep, coupled, truncate, gh, gc, D, Pb, flags, part,
+                        parts):
+    """The sequential part of BPTT, steps T..1, as thread ``part`` of ``parts``.
+
+    Each thread owns a piece of the units: from its part of gh[t], gc[t] it computes
+    D_t = dL/d[a_i a_f a_g a_o] on its units and multiplies those four blocks of rows of W
+    into a partial W^T D_t (Pb[t % 2, q]); after one meeting per step it adds both partials
+    on its own units of gh[t-1] and updates gc[t-1]. Returns False if aborted.
+    """
+    T, B, G = a.shape
+    n = G // 4
+    tb = np.empty((n + 1) // 2, dtype=a.dtype)  # tanh(c_t) on our units, recomputed
+    dcs = np.empty((B, n), dtype=a.dtype)  # (B, n): dL/dc_t including the path via h_t
+    for t in range(T, 0, -1):
+        flow = flows(t, t - 1, truncate)
+        Pt = Pb[t % 2]
+        for q in range(part, 2, parts):
+            lo, hi = split(n, q)
+            w = hi - lo
+            for bi in range(B):
+                ab = a[t - 1, bi]
+                cp = c[t - 1, bi]
+                d = D[t - 1, bi]
+                ghb = gh[t, bi]
+                gcb = gc[t, bi]
+                dcb = dcs[bi]
+                tanh_into(c[t, bi, lo:hi], tb[:w])
+                for k in range(w):
+                    j = lo + k
+                    o = ab[3 * n + j]
+                    th = tb[k]
+                    dht = ghb[j]
+                    dao = dht * th * o * (1.0 - o)
+                    d[3 * n + j] = dao
+                    dct = gcb[j] + dht * o * (1.0 - th * th)
+                    if peep:
+                        dct += dao * Pp[2, j]
+                    dcb[j] = dct
+                for j in range(lo, hi):
+                    f = ab[n + j]
+                    g = ab[2 * n + j]
+                    dct = dcb[j]
+                    d[2 * n + j] = dct * ab[j] * (1.0 - g * g)
+                    if coupled:
+                        d[j] = 0.0
+                        d[n + j] = dct * (cp[j] - g) * f * (1.0 - f)
+                    else:
+                        d[j] = dct * g * ab[j] * (1.0 - ab[j])
+                        d[n + j] = dct * cp[j] * f * (1.0 - f)
+            if flow:  # W^T D_t over our rows of the four gate blocks
+                for k in range(4):
+                    rows_product(W, D[t - 1], Pt[q], k > 0, k * n + lo, k * n + hi)
+        if not meet(flags, part, parts, T - t + 1):
+            return False
+        if not flow:
+            continue
+        for q in range(part, 2, parts):
+            lo, hi = split(n, q)
+            w = hi - lo
+            for bi in range(B):
+                ab = a[t - 1, bi]
+                d = D[t - 1, bi]
+                dcb = dcs[bi]
+                ghp = gh[t - 1, bi, lo:hi]
+                gcp = gc[t - 1, bi]
+                p0 = Pt[0, bi, lo:hi]
+                p1 = Pt[1, bi, lo:hi]
+                for k in range(w):
+                    ghp[k] += p0[k] + p1[k]
+                for j in range(lo, hi):
+                    gcp[j] += dcb[j] * ab[n + j]
+                if peep:
+                    for j in range(lo, hi):
+                        gcp[j] += d[j] * Pp[0, j] + d[n + j] * Pp[1, j]
+    return True
+
+
+@kernel
+def lstm_backward_grads(U, x, h, c, D, peep, lo, hi, dW, dU, db, dP, dx):
+    """Steps lo..hi's share of dW, dU, db, dP (written, not added) and dx[lo-1 .. hi-1]."""
+    T, B, m = x.shape
+    n = h.shape[2]
+    G = 4 * n
+    k = hi - lo + 1
+    D2 = D[lo - 1 : hi].reshape(k * B, G)
+    np.dot(D2.T, h[lo - 1 : hi].reshape(k * B, n), dW)
+    np.dot(D2.T, np.ascontiguousarray(x[lo - 1 : hi]).reshape(k * B, m), dU)
+    np.dot(D2, U, dx[lo - 1 : hi].reshape(k * B, m))
+    for r in range(k * B):
+        for j in range(G):
+            db[j] += D2[r, j]
+    if peep:
+        for t in range(lo - 1, hi):
+            for bi in range(B):
+                for j in range(n):
+                    dP[0, j] += D[t, bi, j] * c[t, bi, j]
+                    dP[1, j] += D[t, bi, n + j] * c[t, bi, j]
+                    dP[2, j] += D[t, bi, 3 * n + j] * c[t + 1, bi, j]
+
+
+@kernel
+def lstm_backward_part(W, U, Pp, x, h, c, a, peep, coupled, truncate, gh, gc, D, dx, Pb, dW2, dU2,
+                       db2, dP2, flags, part, parts):
+    """Thread ``part`` of ``parts`` of a backward pass: the sweep (split by units), then the
+    parameter gradients (split by time, half q into dW2[q], ...; the caller adds the two).
+    Returns False if aborted."""
+    if not lstm_backward_sweep(W, Pp, h, c, a, peep, coupled, truncate, gh, gc, D, Pb, flags,
+                               part, parts):
+        return False
+    T = x.shape[0]
+    cut = T // 2
+    for q in range(part, 2, parts):
+        lo, hi = (cut + 1, T) if q == 0 else (1, cut)
+        if lo <= hi:
+            lstm_backward_grads(U, x, h, c, D, peep, lo, hi, dW2[q], dU2[q], db2[q], dP2[q], dx)
+    return True
+
+
+@kernel
 def lstm_backward(W, U, P, x, h, c, a, peep, coupled, dh, dc, truncate):
-    """Backpropagation through time.
+    """Backpropagation through time, on the calling thread.
 
     h, c, a as returned by ``lstm_forward``; dh (T, B, n) upstream dL/dh_t; dc (T, B, n)
     upstream dL/dc_t, or shape (0, B, n) for none. ``truncate`` k > 0 cuts the sequence into
@@ -221,88 +290,12 @@ def lstm_backward(W, U, P, x, h, c, a, peep, coupled, dh, dc, truncate):
     state s_t = (h_t, c_t), each with the other half held fixed (so gc[t] has no path through
     h_t, and (gh, gc)[t-1] = J_t^T (gh, gc)[t] + upstream); index 0 is dL/dh0, dL/dc0.
     Also dW (4n, n), dU (4n, m), db (4n,), dP (3, n) and dx (T, B, m).
+    (``gradlab.cells.lstm`` runs the same ``lstm_backward_part`` on two threads.)
     """
-    T, B, m = x.shape
-    n = W.shape[1]
-    G = 4 * n
-    gh = np.empty((T + 1, B, n), dtype=W.dtype)  # (T+1, B, n)
-    gc = np.empty((T + 1, B, n), dtype=W.dtype)  # (T+1, B, n)
-    gh[0] = 0.0
-    gh[1:] = dh
-    gc[0] = 0.0
-    if dc.shape[0] > 0:
-        gc[1:] = dc
-    else:
-        gc[1:] = 0.0
-    D = np.empty((T, B, G), dtype=W.dtype)  # (T, B, 4n): dL/d[a_i a_f a_g a_o]
-    back = np.empty((B, n), dtype=W.dtype)  # (B, n): W^T D_t
-    dcs = np.empty((B, n), dtype=W.dtype)  # (B, n): dL/dc_t including the path via h_t
-    tb = np.empty(n)  # tanh(c_t) of one row, recomputed
-    u = np.empty(n)
-    e = np.empty(n)
-    kb = np.empty(n)
-    for t in range(T, 0, -1):
-        for bi in range(B):
-            ab = a[t - 1, bi]
-            cp = c[t - 1, bi]
-            d = D[t - 1, bi]
-            ghb = gh[t, bi]
-            gcb = gc[t, bi]
-            dcb = dcs[bi]
-            tanh_range(c[t, bi], tb, 0, n, u, e, kb)
-            for j in range(n):
-                o = ab[3 * n + j]
-                th = tb[j]
-                dht = ghb[j]
-                dao = dht * th * o * (1.0 - o)
-                d[3 * n + j] = dao
-                dct = gcb[j] + dht * o * (1.0 - th * th)
-                if peep:
-                    dct += dao * P[2, j]
-                dcb[j] = dct
-            for j in range(n):
-                f = ab[n + j]
-                g = ab[2 * n + j]
-                dct = dcb[j]
-                d[2 * n + j] = dct * ab[j] * (1.0 - g * g)
-                if coupled:
-                    d[j] = 0.0
-                    d[n + j] = dct * (cp[j] - g) * f * (1.0 - f)
-                else:
-                    d[j] = dct * g * ab[j] * (1.0 - ab[j])
-                    d[n + j] = dct * cp[j] * f * (1.0 - f)
-        if flows(t, t - 1, truncate):
-            rows_product(W, D[t - 1], back, False)  # W^T D_t
-            for bi in range(B):
-                ab = a[t - 1, bi]
-                d = D[t - 1, bi]
-                dcb = dcs[bi]
-                ghp = gh[t - 1, bi]
-                gcp = gc[t - 1, bi]
-                bb = back[bi]
-                for j in range(n):
-                    ghp[j] += bb[j]
-                    gcp[j] += dcb[j] * ab[n + j]
-                if peep:
-                    for j in range(n):
-                        gcp[j] += d[j] * P[0, j] + d[n + j] * P[1, j]
-    D2 = D.reshape(T * B, G)
-    dW = np.dot(D2.T, h[:T].reshape(T * B, n))
-    dU = np.dot(D2.T, np.ascontiguousarray(x).reshape(T * B, m))
-    dx = np.dot(D2, U).reshape(T, B, m)
-    db = np.zeros(G, dtype=W.dtype)
-    for r in range(T * B):
-        for j in range(G):
-            db[j] += D2[r, j]
-    dP = np.zeros((3, n), dtype=W.dtype)
-    if peep:
-        for t in range(T):
-            for bi in range(B):
-                for j in range(n):
-                    dP[0, j] += D[t, bi, j] * c[t, bi, j]
-                    dP[1, j] += D[t, bi, n + j] * c[t, bi, j]
-                    dP[2, j] += D[t, bi, 3 * n + j] * c[t + 1, bi, j]
-    return gh, gc, dW, dU, db, dP, dx
+    gh, gc, D, dx, Pb, dW2, dU2, db2, dP2 = lstm_backward_setup(W, U, x, dh, dc)
+    lstm_backward_part(W, U, P, x, h, c, a, peep, coupled, truncate, gh, gc, D, dx, Pb, dW2, dU2,
+                       db2, dP2, np.zeros(1, np.int64), 0, 1)
+    return gh, gc, dW2[0] + dW2[1], dU2[0] + dU2[1], db2[0] + db2[1], dP2[0] + dP2[1], dx
 
 
 @kernel
@@ -319,14 +312,11 @@ def lstm_step_jacobians(W, P, c, a, peep, coupled):
     T, B, G = a.shape
     n = G // 4
     J = np.zeros((T, B, 2 * n, 2 * n), dtype=W.dtype)
-    tb = np.empty(n)
-    u = np.empty(n)
-    e = np.empty(n)
-    kb = np.empty(n)
+    tb = np.empty(n, dtype=W.dtype)
     for t in range(T):
         for bi in range(B):
             ab = a[t, bi]
-            tanh_range(c[t + 1, bi], tb, 0, n, u, e, kb)
+            tanh_into(c[t + 1, bi], tb)
             for j in range(n):
                 i = ab[j]
                 f = ab[n + j]

@@ -14,8 +14,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from kernels.gru import gru_backward, gru_forward, gru_step_jacobians
+from kernels.gru import (
+    gru_backward_part,
+    gru_backward_setup,
+    gru_forward_setup,
+    gru_forward_sweep,
+    gru_step_jacobians,
+)
 
+from .. import pair
 from ..params import Params
 from . import time_major
 
@@ -54,6 +61,11 @@ def _cho(p: Params) -> bool:
     return p.options["gru_variant"] == "cho"
 
 
+def _parts(p: Params, x) -> int:
+    T, B, _ = x.shape
+    return pair.parts_for(B * 3 * p.n * p.n, T)
+
+
 def forward(p: Params, x, h0, c0):
     from ..ops import Trace
 
@@ -62,7 +74,9 @@ def forward(p: Params, x, h0, c0):
     w = p.weights
     n = p.n
     xt = time_major(x)  # (T, B, m)
-    h, a, aux = gru_forward(w["W"], w["U"], w["b"], w["b_h"], xt, np.array(h0), _cho(p))
+    cho = _cho(p)
+    h, a, aux, WT, WnT, P, Q = gru_forward_setup(w["W"], w["U"], w["b"], xt, np.array(h0), cho)
+    pair.run(gru_forward_sweep, (WT, WnT, w["b_h"], h, a, aux, cho, P, Q), _parts(p, xt))
     gates = {k: a[:, :, j * n:(j + 1) * n].transpose(1, 0, 2) for j, k in enumerate(GATES)}
     return Trace("gru", x, h0, np.ascontiguousarray(h[1:].transpose(1, 0, 2)), gates=gates,
                  cache={"h": h, "a": a, "aux": aux, "x": xt})
@@ -75,8 +89,12 @@ def backward(p: Params, trace, dh, dc, truncate):
         raise ValueError("dc is for the LSTM; a GRU has no cell state")
     w = p.weights
     k = trace.cache
-    gh, dW, dU, db, db_h, dx = gru_backward(w["W"], w["U"], k["x"], k["h"], k["a"], k["aux"],
-                                            _cho(p), time_major(dh), truncate)
+    cho, x = _cho(p), k["x"]
+    gh, Drz, Dn, Dnr, dx, Wrz, Wn, P, Q, dW2, dU2, db2, db_h2 = gru_backward_setup(
+        w["W"], w["U"], x, time_major(dh), cho)
+    pair.run(gru_backward_part, (w["U"], Wrz, Wn, x, k["h"], k["a"], k["aux"], cho, truncate, gh,
+                                 Drz, Dn, Dnr, dx, P, Q, dW2, dU2, db2, db_h2), _parts(p, x))
+    dW, dU, db, db_h = dW2[0] + dW2[1], dU2[0] + dU2[1], db2[0] + db2[1], db_h2[0] + db_h2[1]
     return Grads(h=np.ascontiguousarray(gh[1:].transpose(1, 0, 2)), h0=gh[0],
                  x=np.ascontiguousarray(dx.transpose(1, 0, 2)),
                  params={"W": dW, "U": dU, "b": db, "b_h": db_h})

@@ -25,8 +25,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from kernels.lstm import lstm_backward, lstm_forward, lstm_step_jacobians
+from kernels.lstm import (
+    lstm_backward_part,
+    lstm_backward_setup,
+    lstm_forward_setup,
+    lstm_forward_sweep,
+    lstm_step_jacobians,
+)
 
+from .. import pair
 from ..params import Params
 from . import time_major
 
@@ -90,6 +97,11 @@ def _flags(p: Params):
     return P, False, o["coupled"]
 
 
+def _parts(p: Params, x) -> int:
+    T, B, _ = x.shape
+    return pair.parts_for(B * 4 * p.n * p.n, T)
+
+
 def forward(p: Params, x, h0, c0):
     from ..ops import Trace
 
@@ -100,8 +112,9 @@ def forward(p: Params, x, h0, c0):
         c0 = np.zeros((B, n), p.dtype)
     P, peep, coupled = _flags(p)
     xt = time_major(x)  # (T, B, m)
-    h, c, a = lstm_forward(w["W"], w["U"], w["b"] + w["b_h"], P, xt, np.array(h0),
-                           np.array(c0), peep, coupled)
+    h, c, a, WT, Pt = lstm_forward_setup(w["W"], w["U"], w["b"] + w["b_h"], xt, np.array(h0),
+                                         np.array(c0))
+    pair.run(lstm_forward_sweep, (WT, P, h, c, a, peep, coupled, Pt), _parts(p, xt))
     gates = {k: a[:, :, j * n:(j + 1) * n].transpose(1, 0, 2) for j, k in enumerate(GATES)}
     return Trace("lstm", x, h0, np.ascontiguousarray(h[1:].transpose(1, 0, 2)), c0=c0,
                  c=np.ascontiguousarray(c[1:].transpose(1, 0, 2)), gates=gates,
@@ -119,8 +132,11 @@ def backward(p: Params, trace, dh, dc, truncate):
         dct = np.zeros((0, dh.shape[0], p.n), p.dtype)
     else:
         dct = time_major(dc)  # (T, B, n)
-    gh, gc, dW, dU, db, dP, dx = lstm_backward(w["W"], w["U"], P, k["x"], k["h"], k["c"],
-                                               k["a"], peep, coupled, dht, dct, truncate)
+    W, U, x = w["W"], w["U"], k["x"]
+    gh, gc, D, dx, Pb, dW2, dU2, db2, dP2 = lstm_backward_setup(W, U, x, dht, dct)
+    pair.run(lstm_backward_part, (W, U, P, x, k["h"], k["c"], k["a"], peep, coupled, truncate,
+                                  gh, gc, D, dx, Pb, dW2, dU2, db2, dP2), _parts(p, x))
+    dW, dU, db, dP = dW2[0] + dW2[1], dU2[0] + dU2[1], db2[0] + db2[1], dP2[0] + dP2[1]
     grads = {"W": dW, "U": dU, "b": db, "b_h": db.copy()}
     if peep:
         grads["P"] = dP

@@ -3,32 +3,26 @@
 h_t = k * h_{t-1} + a * phi(W h_{t-1} + U x_t + b + b_h [+ Ws h_{t-d}])
 with per-unit leak a in (0, 1] and carry k = 1 - a, or k = 1 in the residual form.
 
-Long backward passes run on two threads: this one sweeps back through time block by block
-(``kernels.rnn.backward_sweep``) while a second turns each finished block into its share of
-the parameter gradients (``backward_grads``). Both kernels release the GIL; the sums are
-the same, in the same order, as ``kernels.rnn.rnn_backward`` (one thread), which short
-passes and one-core machines use.
+Large enough passes run on two threads in lock step (``gradlab.pair``): the forward and
+backward sweeps split each step's units between them, and the parameter gradients split
+the steps. The sums are the same, in the same order, as on one thread
+(``kernels.rnn.rnn_forward``, ``rnn_backward``), so the results are identical bit for bit.
 """
 
 from __future__ import annotations
-
-import os
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
 from kernels._flags import ACTIVATIONS
 from kernels.rnn import (
-    backward_blocks,
-    backward_buffers,
-    backward_grads,
-    backward_sweep,
-    rnn_backward,
-    rnn_forward,
+    backward_part,
+    backward_setup,
+    forward_setup,
+    forward_sweep,
     rnn_step_jacobians,
-    serial_blocks,
 )
 
+from .. import pair
 from ..params import Params
 
 GATES = ("phi",)
@@ -95,48 +89,19 @@ def forward(p: Params, x, h0, c0):
     carry, a = _coefficients(p)
     Ws, d = _skip(p)
     xt = np.ascontiguousarray(x.transpose(1, 0, 2))  # (T, B, m)
-    s, v = rnn_forward(w["W"], w["U"], w["b"] + w["b_h"], Ws, d, xt, h0, carry, a,
-                       ACTIVATIONS[p.options["activation"]])
+    W = w["W"]
+    s, v, WT, WsT, P = forward_setup(W, w["U"], Ws, xt, h0)
+    pair.run(forward_sweep, (WT, WsT, d, w["b"] + w["b_h"], s, v, carry, a,
+                             ACTIVATIONS[p.options["activation"]], P), _parts(W, Ws, xt))
     h = np.ascontiguousarray(s[1:].transpose(1, 0, 2))  # (B, T, n)
     return Trace("rnn", x, h0, h, gates={"phi": v.transpose(1, 0, 2)},
                  cache={"s": s, "v": v, "x": xt})
 
 
-# multiply-adds in dW, dU, dx (T B n (n + 2m)) below which a second thread costs more than it
-# saves (starting it and handing over five blocks: about 0.5 ms; measured break-even about
-# 9 million on the 2-core machine, e.g. n = 128, T = 500)
-_TWO_THREADS_WORK = 10_000_000
-
-
-def _cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
-
-def _backward_kernels(W, U, Ws, d, x, s, v, carry, a, act, dh, truncate):
-    """rnn_backward, or the same sums on two threads when the pass is long enough."""
-    T, B, m = x.shape
+def _parts(W, Ws, x) -> int:
+    T, B, _ = x.shape
     n = W.shape[0]
-    blocks = backward_blocks(T, B, n)
-    if (T * B * n * (n + 2 * m) < _TWO_THREADS_WORK or len(blocks) < 2 or _cores() < 2
-            or not serial_blocks(B, n, max(n, m))):  # (else BLAS itself takes both cores)
-        return rnn_backward(W, U, Ws, d, x, s, v, carry, a, act, dh, truncate)
-    P = int(np.max(blocks[:, 1] - blocks[:, 0])) + 1
-    gh, delta, back, dW, dU, db, dWs, dx, pW, pU, pWs = backward_buffers(W, U, Ws, x, 2 * P)
-    halves = (delta[:P], delta[P:])  # block k is swept into halves[k % 2]
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        pending = None
-        for k, (lo, hi) in enumerate(blocks.tolist()):
-            backward_sweep(W, Ws, d, v, carry, a, act, dh, truncate, gh, halves[k % 2], back,
-                           lo, hi)
-            if pending is not None:
-                pending.result()  # block k-1's gradients: its half is free for block k+1
-            pending = pool.submit(backward_grads, U, Ws, d, x, s, halves[k % 2], lo, hi, dW, dU,
-                                  db, dWs, dx, pW, pU, pWs)
-        pending.result()
-    return gh, dW, dU, db, dWs, dx
+    return pair.parts_for(B * n * (n + Ws.shape[0]), T)
 
 
 def backward(p: Params, trace, dh, dc, truncate):
@@ -149,9 +114,12 @@ def backward(p: Params, trace, dh, dc, truncate):
     Ws, d = _skip(p)
     c = trace.cache
     dht = np.ascontiguousarray(dh.transpose(1, 0, 2))  # (T, B, n)
-    gh, dW, dU, db, dWs, dx = _backward_kernels(w["W"], w["U"], Ws, d, c["x"], c["s"], c["v"],
-                                                carry, a, ACTIVATIONS[p.options["activation"]],
-                                                dht, truncate)
+    W, U, x = w["W"], w["U"], c["x"]
+    gh, delta, dx, P, S, dW2, dU2, db2, dWs2, pW2, pU2, pWs2 = backward_setup(W, U, Ws, x)
+    pair.run(backward_part, (W, U, Ws, d, x, c["s"], c["v"], carry, a,
+                             ACTIVATIONS[p.options["activation"]], dht, truncate, gh, delta, dx,
+                             P, S, dW2, dU2, db2, dWs2, pW2, pU2, pWs2), _parts(W, Ws, x))
+    dW, dU, db, dWs = dW2[0] + dW2[1], dU2[0] + dU2[1], db2[0] + db2[1], dWs2[0] + dWs2[1]
     grads = {"W": dW, "U": dU, "b": db, "b_h": db.copy()}
     if d:
         grads["Ws"] = dWs

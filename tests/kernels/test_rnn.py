@@ -210,25 +210,27 @@ def test_bad_shapes_are_clear_errors():
 
 @pytest.mark.parametrize("kw, B, T, truncate", [
     (dict(n=64, m=3, act="tanh"), 1, 1000, None),
+    (dict(n=33, m=3, act="relu", leak=0.3), 3, 300, 7),
     (dict(n=16, m=3, act="sigmoid", skip=3), 2, 700, None),
     (dict(n=16, m=3, act="tanh", skip=3, leak=0.5), 2, 700, 50),
-], ids=["long", "skip", "skip-truncated"])
+], ids=["long", "odd-batch-truncated", "skip", "skip-truncated"])
 def test_long_sequences_blocked_and_two_threaded(monkeypatch, kw, B, T, truncate):
-    """Long runs go through the blocked products and, above a work threshold, a second
-    thread for the parameter gradients: both must give the twin's numbers, bit-identically."""
-    import gradlab.cells.rnn as cell
-
+    """Long runs go through the blocked products and, on a pair of threads, the split sweeps
+    and gradients: one and two threads must give the twin's numbers, bit-identically."""
     p = make(rho=0.95, **kw)
     x, h0, dh = data(p, B=B, T=T, seed=5)
-    tr = gradlab.forward(p, x, h0)
     results = []
-    for work in (0, 2**62):  # always two threads, then never
-        monkeypatch.setattr(cell, "_TWO_THREADS_WORK", work)
-        results.append(gradlab.backward(p, tr, dh, truncate=truncate))
-    one, two = results[1], results[0]
+    for threads in ("2", "1"):
+        monkeypatch.setenv("GRADLAB_THREADS", threads)
+        tr = gradlab.forward(p, x, h0)
+        results.append((tr, gradlab.backward(p, tr, dh, truncate=truncate)))
+    (tr2, two), (tr, one) = results
+    np.testing.assert_array_equal(tr.h, tr2.h)
+    np.testing.assert_array_equal(tr.gates["phi"], tr2.gates["phi"])
     for k in p.weights:
         np.testing.assert_array_equal(one.params[k], two.params[k])
     np.testing.assert_array_equal(one.h, two.h)
+    np.testing.assert_array_equal(one.x, two.x)
     assert_matches_twin(p, x, h0, dh, truncate, tr, one, rtol=1e-10, atol=1e-12,
                         h_tol=(1e-10, 1e-12))
 

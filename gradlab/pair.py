@@ -1,0 +1,89 @@
+"""Run a kernel on one thread, or on two in lock step (``kernels.sync``), and choose which.
+
+The sweeps of every cell split each step's units between two threads that meet once or
+twice per step (about 60 ns a meeting on the 2-core machine). That pays when a step's
+recurrent product is large: each core then streams only half of W from its own cache, and
+the LSTM's 4n x n W, too big for one core's L2 at n = 128, fits in two. Short or small
+passes stay on one thread (starting a thread costs about 0.1 ms). The results are the same
+bit for bit either way, so the choice is only about speed.
+
+``GRADLAB_THREADS=1`` (or 2) in the environment overrides the choice, e.g. on a machine
+whose second core is busy with something else.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+
+import numpy as np
+
+from kernels.sync import ABORT, new_flags
+
+# multiply-adds per step (gates x n x n x B) and per pass (that times T) from which a pair of
+# threads is used; measured break-even on the 2-core machine: about n = 48 for the RNN and
+# n = 32 for the gated cells, and passes of at least a few hundred microseconds
+MIN_STEP_WORK = 2_500
+MIN_PASS_WORK = 1_000_000
+
+
+def cores() -> int:
+    """CPUs this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def parts_for(step_work: int, steps: int) -> int:
+    """1 or 2: how many threads a sweep with ``step_work`` multiply-adds per step uses."""
+    forced = os.environ.get("GRADLAB_THREADS", "").strip()
+    if forced in ("1", "2"):
+        return int(forced)
+    if cores() < 2 or step_work < MIN_STEP_WORK or step_work * steps < MIN_PASS_WORK:
+        return 1
+    return 2
+
+
+def _own(args: tuple) -> tuple:
+    """The arguments with every array replaced by a fresh view of the same memory.
+
+    numba keeps a reference count per array it is given, and an array that a kernel
+    allocated comes back with that count attached; the two threads would then update one
+    count (with atomic instructions) every time they take a slice, and the cache line holding
+    it would bounce between the cores -- measured, this made a step of the pair slower than
+    on one thread. A view is a new Python object, so each thread gets counts of its own.
+    """
+    return tuple(a.view() if isinstance(a, np.ndarray) else a for a in args)
+
+
+def run(kernel, args: tuple, parts: int):
+    """kernel(*args, flags, part, parts) on ``parts`` threads; returns part 0's result.
+
+    If either thread raises, the other is released (the abort flag) and the error is raised
+    here, so a failure never leaves a thread waiting.
+    """
+    flags = new_flags()
+    if parts == 1:
+        return kernel(*args, flags, 0, 1)
+    errors = []
+
+    def second():
+        try:
+            kernel(*_own(args), flags, 1, 2)
+        except BaseException as e:  # re-raised on the calling thread below
+            errors.append(e)
+            flags[ABORT] = 1
+
+    thread = threading.Thread(target=second, name="gradlab-pair", daemon=True)
+    thread.start()
+    try:
+        out = kernel(*_own(args), flags, 0, 2)
+    except BaseException:
+        flags[ABORT] = 1
+        raise
+    finally:
+        thread.join()
+    if errors:
+        raise errors[0]
+    return out

@@ -1,0 +1,135 @@
+"""Two threads in lock step: the flags and the wait that let one kernel run on two cores.
+
+A recurrent sweep is sequential in t, but each step's work splits by units: one thread
+computes half of the units of h_t, the other the rest, and both need all of h_t before step
+t+1. So the two threads of a pair run the same kernel (``part`` 0 and 1), and at every point
+where one needs what the other wrote, each publishes how far it has come and waits for the
+other (``meet``). No reduction is split, only the outputs, so every number is computed by
+the same sums in the same order as with one thread: the results are identical bit for bit.
+
+The flags are an int64 array (``new_flags``): slot ``part * 16`` is part's count of meeting
+points passed (16 int64 = 128 bytes apart, so the two never share a cache line), slot
+``ABORT`` is set by the Python side when one thread failed, so the other stops waiting.
+numba has no atomics on the CPU, so the two operations that matter are written here as LLVM
+intrinsics: a release store (everything written before it is visible to the other thread
+before the new count is) and an acquire load (nothing after it is read before it).
+
+The wait spins with the CPU's pause hint for about 20 microseconds, then gives the core
+away (sched_yield) between checks: on a machine where another process holds the second
+core, a partner that has been descheduled gets the core back instead of being starved by
+our spinning.
+"""
+
+import platform
+
+import numpy as np
+from llvmlite import ir
+from numba import types
+from numba.core import cgutils
+from numba.extending import intrinsic
+
+from ._flags import kernel
+
+ABORT = 32  # slot of the abort flag
+_SLOTS = 48
+_SPINS = 4096  # pause hints before the wait starts to yield the core (about 20 us)
+# the LLVM intrinsic for the spin-wait hint (numba's JIT has no inline-asm parser)
+_PAUSE = {"x86_64": "llvm.x86.sse2.pause", "AMD64": "llvm.x86.sse2.pause",
+          "aarch64": "llvm.aarch64.hint", "arm64": "llvm.aarch64.hint"}.get(platform.machine(), "")
+
+
+def new_flags():
+    """Fresh flags for one run of a pair (every count at zero, no abort)."""
+    return np.zeros(_SLOTS, dtype=np.int64)
+
+
+@intrinsic
+def _load_acquire(typingctx, flags, i):
+    """flags[i] as an atomic load with acquire ordering."""
+    if not (isinstance(flags, types.Array) and flags.dtype == types.int64):
+        return None
+
+    def codegen(context, builder, sig, args):
+        arr = context.make_array(sig.args[0])(context, builder, args[0])
+        ptr = cgutils.get_item_pointer(context, builder, sig.args[0], arr, [args[1]])
+        return builder.load_atomic(ptr, "acquire", 8)
+
+    return types.int64(flags, types.intp), codegen
+
+
+@intrinsic
+def _store_release(typingctx, flags, i, value):
+    """flags[i] = value as an atomic store with release ordering."""
+    if not (isinstance(flags, types.Array) and flags.dtype == types.int64):
+        return None
+
+    def codegen(context, builder, sig, args):
+        arr = context.make_array(sig.args[0])(context, builder, args[0])
+        ptr = cgutils.get_item_pointer(context, builder, sig.args[0], arr, [args[1]])
+        builder.store_atomic(args[2], ptr, "release", 8)
+        return context.get_dummy_value()
+
+    return types.none(flags, types.intp, types.int64), codegen
+
+
+@intrinsic
+def _pause(typingctx):
+    """The CPU's spin-wait hint (x86 pause, ARM yield); nothing elsewhere."""
+
+    def codegen(context, builder, sig, args):
+        if _PAUSE.startswith("llvm.x86"):
+            fn = cgutils.get_or_insert_function(builder.module,
+                                                ir.FunctionType(ir.VoidType(), []), _PAUSE)
+            builder.call(fn, [])
+        elif _PAUSE:  # hint #1 is YIELD
+            fn = cgutils.get_or_insert_function(
+                builder.module, ir.FunctionType(ir.VoidType(), [ir.IntType(32)]), _PAUSE)
+            builder.call(fn, [ir.Constant(ir.IntType(32), 1)])
+        return context.get_dummy_value()
+
+    return types.none(), codegen
+
+
+@intrinsic
+def _sched_yield(typingctx):
+    """Give the core to another runnable thread (POSIX sched_yield)."""
+
+    def codegen(context, builder, sig, args):
+        fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ir.IntType(32), []),
+                                            "sched_yield")
+        builder.call(fn, [])
+        return context.get_dummy_value()
+
+    return types.none(), codegen
+
+
+@kernel
+def meet(flags, part, parts, count):
+    """Meeting point number ``count`` (1, 2, ...) of a pair: publish it, wait for the partner.
+
+    Returns False if the run was aborted (the caller then returns at once). With one thread
+    (parts = 1) there is nobody to wait for.
+    """
+    if parts == 1:
+        return True
+    _store_release(flags, part * 16, count)
+    other = (1 - part) * 16
+    spins = 0
+    while _load_acquire(flags, other) < count:
+        if _load_acquire(flags, ABORT) != 0:
+            return False
+        if spins < _SPINS:
+            _pause()
+            spins += 1
+        else:
+            _sched_yield()
+    return True
+
+
+@kernel
+def split(n, piece):
+    """Units [lo, hi) of piece 0 or 1 when n units are cut in two (piece 0 gets the extra)."""
+    half = (n + 1) // 2
+    if piece == 0:
+        return 0, half
+    return half, n
