@@ -1,11 +1,11 @@
 """Run a kernel on one thread, or on two in lock step (``kernels.sync``), and choose which.
 
-The sweeps of every cell split each step's units between two threads that meet once or
-twice per step (about 60 ns a meeting on the 2-core machine). That pays when a step's
-recurrent product is large: each core then streams only half of W from its own cache, and
-the LSTM's 4n x n W, too big for one core's L2 at n = 128, fits in two. Short or small
-passes stay on one thread (starting a thread costs about 0.1 ms). The results are the same
-bit for bit either way, so the choice is only about speed.
+The sweeps of every cell can split each step's units between two threads that meet once or
+twice per step (``kernels.sync``; about 60 ns a meeting on the 2-core machine). That pays
+when a step's recurrent product is large: each core then streams only its half of W from
+its own cache, and the LSTM's 4n x n W, too big for one core's L2 at n = 128, fits in two.
+Short or small passes stay on one thread. The results are the same bit for bit either way
+(``plan``), so the choice is only about speed.
 
 ``GRADLAB_THREADS=1`` (or 2) in the environment overrides the choice, e.g. on a machine
 whose second core is busy with something else.
@@ -18,13 +18,12 @@ import threading
 
 import numpy as np
 
-from kernels.sync import ABORT, new_flags
+from kernels.sync import ABORT, new_flags, pieces_for
 
-# multiply-adds per step (gates x n x n x B) and per pass (that times T) from which a pair of
-# threads is used; measured break-even on the 2-core machine: about n = 48 for the RNN and
-# n = 32 for the gated cells, and passes of at least a few hundred microseconds
-MIN_STEP_WORK = 2_500
-MIN_PASS_WORK = 1_000_000
+# multiply-adds per pass (per step, times T) from which a pair of threads is used: starting
+# the second thread and warming its cache costs about 0.15 ms a pass (measured break-even on
+# the 2-core machine: about 4 million, e.g. the LSTM at n = 64 for T = 1000 but not T = 100)
+MIN_PASS_WORK = 4_000_000
 
 
 def cores() -> int:
@@ -35,14 +34,17 @@ def cores() -> int:
         return os.cpu_count() or 1
 
 
-def parts_for(step_work: int, steps: int) -> int:
-    """1 or 2: how many threads a sweep with ``step_work`` multiply-adds per step uses."""
+def plan(step_work: int, steps: int) -> tuple[int, int]:
+    """(pieces, parts) for a sweep with ``step_work`` multiply-adds per step over ``steps``:
+    how many pieces its units are cut into (a function of the size alone, see
+    ``kernels.sync.pieces_for``) and how many threads share them out (1 or 2)."""
+    pieces = pieces_for.py_func(step_work)  # (the same rule, without compiling it)
     forced = os.environ.get("GRADLAB_THREADS", "").strip()
     if forced in ("1", "2"):
-        return int(forced)
-    if cores() < 2 or step_work < MIN_STEP_WORK or step_work * steps < MIN_PASS_WORK:
-        return 1
-    return 2
+        return pieces, min(pieces, int(forced))
+    if pieces < 2 or cores() < 2 or step_work * steps < MIN_PASS_WORK:
+        return pieces, 1
+    return pieces, 2
 
 
 def _own(args: tuple) -> tuple:
@@ -57,20 +59,22 @@ def _own(args: tuple) -> tuple:
     return tuple(a.view() if isinstance(a, np.ndarray) else a for a in args)
 
 
-def run(kernel, args: tuple, parts: int):
-    """kernel(*args, flags, part, parts) on ``parts`` threads; returns part 0's result.
+def run(kernel, args: tuple, plan: tuple[int, int]):
+    """kernel(*args, pieces, flags, part, parts) on ``parts`` threads, with (pieces, parts) =
+    ``plan``; returns part 0's result.
 
     If either thread raises, the other is released (the abort flag) and the error is raised
     here, so a failure never leaves a thread waiting.
     """
+    pieces, parts = plan
     flags = new_flags()
     if parts == 1:
-        return kernel(*args, flags, 0, 1)
+        return kernel(*args, pieces, flags, 0, 1)
     errors = []
 
     def second():
         try:
-            kernel(*_own(args), flags, 1, 2)
+            kernel(*_own(args), pieces, flags, 1, 2)
         except BaseException as e:  # re-raised on the calling thread below
             errors.append(e)
             flags[ABORT] = 1
@@ -78,7 +82,7 @@ def run(kernel, args: tuple, parts: int):
     thread = threading.Thread(target=second, name="gradlab-pair", daemon=True)
     thread.start()
     try:
-        out = kernel(*_own(args), flags, 0, 2)
+        out = kernel(*_own(args), pieces, flags, 0, 2)
     except BaseException:
         flags[ABORT] = 1
         raise

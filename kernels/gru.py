@@ -22,7 +22,7 @@ import numpy as np
 from ._flags import kernel
 from .activations import sigmoid_vec, tanh_vec
 from .rnn import flows, input_products, rows_product
-from .sync import meet, split
+from .sync import meet, pieces_for, split
 
 
 @kernel
@@ -52,7 +52,7 @@ def gru_forward_setup(W, U, b, x, h0, cho):
 
 
 @kernel
-def gru_forward_sweep(WT, WnT, b_h, h, a, aux, cho, P, Q, flags, part, parts):
+def gru_forward_sweep(WT, WnT, b_h, h, a, aux, cho, P, Q, pieces, flags, part, parts):
     """Steps 1..T of the forward pass, as thread ``part`` of ``parts`` (1 or 2).
 
     Each thread owns a piece of the units (see ``kernels.rnn.forward_sweep``): it multiplies
@@ -60,20 +60,23 @@ def gru_forward_sweep(WT, WnT, b_h, h, a, aux, cho, P, Q, flags, part, parts):
     h_t on its units. 'cho' needs all of r h_{t-1} before W_n (r h_{t-1}), so it meets twice
     per step. Returns False if the pair was aborted.
     """
+    if pieces == 1:  # a single piece: its partner's partial products are zero
+        P[:, 1] = 0.0
+        Q[:, 1] = 0.0
     T, B, G = a.shape
     n = G // 3
     count = 0
     for t in range(1, T + 1):
         Pt = P[t % 2]
         Qt = Q[t % 2]
-        for q in range(part, 2, parts):
-            j0, j1 = split(n, q)
+        for q in range(part, pieces, parts):
+            j0, j1 = split(n, q, pieces)
             rows_product(WT, h[t - 1], Pt[q], False, j0, j1)  # W h_{t-1} ('cho': r, z rows)
         count += 1
         if not meet(flags, part, parts, count):
             return False
-        for q in range(part, 2, parts):
-            lo, hi = split(n, q)
+        for q in range(part, pieces, parts):
+            lo, hi = split(n, q, pieces)
             w = hi - lo
             for bi in range(B):
                 ab = a[t - 1, bi]
@@ -110,8 +113,8 @@ def gru_forward_sweep(WT, WnT, b_h, h, a, aux, cho, P, Q, flags, part, parts):
         count += 1
         if not meet(flags, part, parts, count):
             return False
-        for q in range(part, 2, parts):
-            lo, hi = split(n, q)
+        for q in range(part, pieces, parts):
+            lo, hi = split(n, q, pieces)
             w = hi - lo
             bn = b_h[2 * n + lo : 2 * n + hi]
             for bi in range(B):
@@ -139,7 +142,8 @@ def gru_forward(W, U, b, b_h, x, h0, cho):
     (``gradlab.cells.gru`` runs the same sweep on two threads.)
     """
     h, a, aux, WT, WnT, P, Q = gru_forward_setup(W, U, b, x, h0, cho)
-    gru_forward_sweep(WT, WnT, b_h, h, a, aux, cho, P, Q, np.zeros(1, np.int64), 0, 1)
+    pieces = pieces_for(x.shape[1] * W.shape[0] * W.shape[1])
+    gru_forward_sweep(WT, WnT, b_h, h, a, aux, cho, P, Q, pieces, np.zeros(1, np.int64), 0, 1)
     return h, a, aux
 
 
@@ -169,8 +173,8 @@ def gru_backward_setup(W, U, x, dh, cho):
 
 
 @kernel
-def gru_backward_sweep(Wrz, Wn, h, a, aux, cho, truncate, gh, Drz, Dn, Dnr, P, Q, flags, part,
-                       parts):
+def gru_backward_sweep(Wrz, Wn, h, a, aux, cho, truncate, gh, Drz, Dn, Dnr, P, Q, pieces,
+                       flags, part, parts):
     """The sequential part of BPTT, steps T..1, as thread ``part`` of ``parts``.
 
     Each thread owns a piece of the units: it computes the pre-activation gradients on them,
@@ -178,6 +182,9 @@ def gru_backward_sweep(Wrz, Wn, h, a, aux, cho, truncate, gh, Drz, Dn, Dnr, P, Q
     pieces' partials on its own units of gh[t-1]. 'cho' needs all of W_n^T da_n before
     da_r, so it meets twice per step. Returns False if aborted.
     """
+    if pieces == 1:  # a single piece: its partner's partial products are zero
+        P[:, 1] = 0.0
+        Q[:, 1] = 0.0
     T, B, G = a.shape
     n = G // 3
     drh = np.empty((B, n), dtype=a.dtype)  # (B, n): dL/d(r h_{t-1}) ('cho'), our units
@@ -186,8 +193,8 @@ def gru_backward_sweep(Wrz, Wn, h, a, aux, cho, truncate, gh, Drz, Dn, Dnr, P, Q
         flow = flows(t, t - 1, truncate)
         Pt = P[t % 2]
         Qt = Q[t % 2]
-        for q in range(part, 2, parts):
-            lo, hi = split(n, q)
+        for q in range(part, pieces, parts):
+            lo, hi = split(n, q, pieces)
             w = hi - lo
             for bi in range(B):
                 ab = a[t - 1, bi]
@@ -227,8 +234,8 @@ def gru_backward_sweep(Wrz, Wn, h, a, aux, cho, truncate, gh, Drz, Dn, Dnr, P, Q
         if not meet(flags, part, parts, count):
             return False
         if cho:
-            for q in range(part, 2, parts):
-                lo, hi = split(n, q)
+            for q in range(part, pieces, parts):
+                lo, hi = split(n, q, pieces)
                 w = hi - lo
                 for bi in range(B):
                     r_ = a[t - 1, bi, lo:hi]
@@ -249,8 +256,8 @@ def gru_backward_sweep(Wrz, Wn, h, a, aux, cho, truncate, gh, Drz, Dn, Dnr, P, Q
                 return False
         if not flow:
             continue
-        for q in range(part, 2, parts):
-            lo, hi = split(n, q)
+        for q in range(part, pieces, parts):
+            lo, hi = split(n, q, pieces)
             w = hi - lo
             for bi in range(B):
                 ab = a[t - 1, bi]
@@ -307,16 +314,16 @@ def gru_backward_grads(U, x, h, aux, Drz, Dn, Dnr, cho, lo, hi, dW, dU, db, db_h
 
 @kernel
 def gru_backward_part(U, Wrz, Wn, x, h, a, aux, cho, truncate, gh, Drz, Dn, Dnr, dx, P, Q, dW2,
-                      dU2, db2, db_h2, flags, part, parts):
+                      dU2, db2, db_h2, pieces, flags, part, parts):
     """Thread ``part`` of ``parts`` of a backward pass: the sweep (split by units), then the
     parameter gradients (split by time, half q into dW2[q], ...; the caller adds the two).
     Returns False if aborted."""
-    if not gru_backward_sweep(Wrz, Wn, h, a, aux, cho, truncate, gh, Drz, Dn, Dnr, P, Q, flags,
-                              part, parts):
+    if not gru_backward_sweep(Wrz, Wn, h, a, aux, cho, truncate, gh, Drz, Dn, Dnr, P, Q, pieces,
+                              flags, part, parts):
         return False
     T = x.shape[0]
     cut = T // 2
-    for q in range(part, 2, parts):
+    for q in range(part, 2, parts):  # the two halves of time, whatever the pieces
         lo, hi = (cut + 1, T) if q == 0 else (1, cut)
         if lo <= hi:
             gru_backward_grads(U, x, h, aux, Drz, Dn, Dnr, cho, lo, hi, dW2[q], dU2[q], db2[q],
@@ -336,8 +343,9 @@ def gru_backward(W, U, x, h, a, aux, cho, dh, truncate):
     """
     gh, Drz, Dn, Dnr, dx, Wrz, Wn, P, Q, dW2, dU2, db2, db_h2 = gru_backward_setup(W, U, x, dh,
                                                                                    cho)
+    pieces = pieces_for(x.shape[1] * W.shape[0] * W.shape[1])
     gru_backward_part(U, Wrz, Wn, x, h, a, aux, cho, truncate, gh, Drz, Dn, Dnr, dx, P, Q, dW2,
-                      dU2, db2, db_h2, np.zeros(1, np.int64), 0, 1)
+                      dU2, db2, db_h2, pieces, np.zeros(1, np.int64), 0, 1)
     return gh, dW2[0] + dW2[1], dU2[0] + dU2[1], db2[0] + db2[1], db_h2[0] + db_h2[1], dx
 
 

@@ -25,7 +25,7 @@ import numpy as np
 from ._flags import kernel
 from .activations import sigmoid_vec, tanh_into, tanh_vec
 from .rnn import flows, input_products, rows_product
-from .sync import meet, split
+from .sync import meet, pieces_for, split
 
 # --- the LSTM ------------------------------------------------------------------------------
 
@@ -54,7 +54,7 @@ def lstm_forward_setup(W, U, b, x, h0, c0):
 
 
 @kernel
-def lstm_forward_sweep(WT, Pp, h, c, a, peep, coupled, P, flags, part, parts):
+def lstm_forward_sweep(WT, Pp, h, c, a, peep, coupled, P, pieces, flags, part, parts):
     """Steps 1..T of the forward pass, as thread ``part`` of ``parts`` (1 or 2).
 
     WT = W^T (n, 4n), Pp (3, n) peephole weights (read only when ``peep``), the rest from
@@ -63,17 +63,19 @@ def lstm_forward_sweep(WT, Pp, h, c, a, peep, coupled, P, flags, part, parts):
     rows, and after one meeting per step finishes the gates, c_t and h_t of its own units.
     Returns False if the pair was aborted.
     """
+    if pieces == 1:  # a single piece: its partner's partial products are zero
+        P[:, 1] = 0.0
     T, B, G = a.shape
     n = G // 4
     for t in range(1, T + 1):
         Pt = P[t % 2]  # (2, B, 4n)
-        for q in range(part, 2, parts):
-            j0, j1 = split(n, q)
+        for q in range(part, pieces, parts):
+            j0, j1 = split(n, q, pieces)
             rows_product(WT, h[t - 1], Pt[q], False, j0, j1)  # W h_{t-1}, our rows
         if not meet(flags, part, parts, t):
             return False
-        for q in range(part, 2, parts):
-            lo, hi = split(n, q)
+        for q in range(part, pieces, parts):
+            lo, hi = split(n, q, pieces)
             w = hi - lo
             for bi in range(B):
                 ab = a[t - 1, bi]  # U x_t + b until replaced by the gates
@@ -131,7 +133,8 @@ def lstm_forward(W, U, b, P, x, h0, c0, peep, coupled):
     (``gradlab.cells.lstm`` runs the same sweep on two threads.)
     """
     h, c, a, WT, Pt = lstm_forward_setup(W, U, b, x, h0, c0)
-    lstm_forward_sweep(WT, P, h, c, a, peep, coupled, Pt, np.zeros(1, np.int64), 0, 1)
+    pieces = pieces_for(x.shape[1] * W.shape[0] * W.shape[1])
+    lstm_forward_sweep(WT, P, h, c, a, peep, coupled, Pt, pieces, np.zeros(1, np.int64), 0, 1)
     return h, c, a
 
 
@@ -161,8 +164,8 @@ def lstm_backward_setup(W, U, x, dh, dc):
 
 
 @kernel
-def lstm_backward_sweep(W, Pp, h, c, a, peep, coupled, truncate, gh, gc, D, Pb, flags, part,
-                        parts):
+def lstm_backward_sweep(W, Pp, h, c, a, peep, coupled, truncate, gh, gc, D, Pb, pieces,
+                        flags, part, parts):
     """The sequential part of BPTT, steps T..1, as thread ``part`` of ``parts``.
 
     Each thread owns a piece of the units: from its part of gh[t], gc[t] it computes
@@ -170,15 +173,17 @@ def lstm_backward_sweep(W, Pp, h, c, a, peep, coupled, truncate, gh, gc, D, Pb, 
     into a partial W^T D_t (Pb[t % 2, q]); after one meeting per step it adds both partials
     on its own units of gh[t-1] and updates gc[t-1]. Returns False if aborted.
     """
+    if pieces == 1:  # a single piece: its partner's partial products are zero
+        Pb[:, 1] = 0.0
     T, B, G = a.shape
     n = G // 4
-    tb = np.empty((n + 1) // 2, dtype=a.dtype)  # tanh(c_t) on our units, recomputed
+    tb = np.empty(n, dtype=a.dtype)  # tanh(c_t) on our units, recomputed
     dcs = np.empty((B, n), dtype=a.dtype)  # (B, n): dL/dc_t including the path via h_t
     for t in range(T, 0, -1):
         flow = flows(t, t - 1, truncate)
         Pt = Pb[t % 2]
-        for q in range(part, 2, parts):
-            lo, hi = split(n, q)
+        for q in range(part, pieces, parts):
+            lo, hi = split(n, q, pieces)
             w = hi - lo
             for bi in range(B):
                 ab = a[t - 1, bi]
@@ -217,8 +222,8 @@ def lstm_backward_sweep(W, Pp, h, c, a, peep, coupled, truncate, gh, gc, D, Pb, 
             return False
         if not flow:
             continue
-        for q in range(part, 2, parts):
-            lo, hi = split(n, q)
+        for q in range(part, pieces, parts):
+            lo, hi = split(n, q, pieces)
             w = hi - lo
             for bi in range(B):
                 ab = a[t - 1, bi]
@@ -263,16 +268,16 @@ def lstm_backward_grads(U, x, h, c, D, peep, lo, hi, dW, dU, db, dP, dx):
 
 @kernel
 def lstm_backward_part(W, U, Pp, x, h, c, a, peep, coupled, truncate, gh, gc, D, dx, Pb, dW2, dU2,
-                       db2, dP2, flags, part, parts):
+                       db2, dP2, pieces, flags, part, parts):
     """Thread ``part`` of ``parts`` of a backward pass: the sweep (split by units), then the
     parameter gradients (split by time, half q into dW2[q], ...; the caller adds the two).
     Returns False if aborted."""
-    if not lstm_backward_sweep(W, Pp, h, c, a, peep, coupled, truncate, gh, gc, D, Pb, flags,
-                               part, parts):
+    if not lstm_backward_sweep(W, Pp, h, c, a, peep, coupled, truncate, gh, gc, D, Pb, pieces,
+                               flags, part, parts):
         return False
     T = x.shape[0]
     cut = T // 2
-    for q in range(part, 2, parts):
+    for q in range(part, 2, parts):  # the two halves of time, whatever the pieces
         lo, hi = (cut + 1, T) if q == 0 else (1, cut)
         if lo <= hi:
             lstm_backward_grads(U, x, h, c, D, peep, lo, hi, dW2[q], dU2[q], db2[q], dP2[q], dx)
@@ -293,8 +298,9 @@ def lstm_backward(W, U, P, x, h, c, a, peep, coupled, dh, dc, truncate):
     (``gradlab.cells.lstm`` runs the same ``lstm_backward_part`` on two threads.)
     """
     gh, gc, D, dx, Pb, dW2, dU2, db2, dP2 = lstm_backward_setup(W, U, x, dh, dc)
+    pieces = pieces_for(x.shape[1] * W.shape[0] * W.shape[1])
     lstm_backward_part(W, U, P, x, h, c, a, peep, coupled, truncate, gh, gc, D, dx, Pb, dW2, dU2,
-                       db2, dP2, np.zeros(1, np.int64), 0, 1)
+                       db2, dP2, pieces, np.zeros(1, np.int64), 0, 1)
     return gh, gc, dW2[0] + dW2[1], dU2[0] + dU2[1], db2[0] + db2[1], dP2[0] + dP2[1], dx
 
 

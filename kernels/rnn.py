@@ -35,7 +35,7 @@ import numpy as np
 
 from ._flags import LINEAR, RELU, SIGMOID, TANH, kernel
 from .activations import sigmoid_vec, tanh_vec
-from .sync import meet, split
+from .sync import meet, pieces_for, split
 
 # Steps per block of the matrix products (U x_t before, dW, dU, dx, dWs after each block of
 # the sweeps). OpenBLAS, as shipped in the numpy and scipy wheels, runs a dgemm on the calling
@@ -183,7 +183,7 @@ def forward_setup(W, U, Ws, x, h0):
 
 
 @kernel
-def forward_sweep(WT, WsT, delay, b, s, v, carry, a, act, P, flags, part, parts):
+def forward_sweep(WT, WsT, delay, b, s, v, carry, a, act, P, pieces, flags, part, parts):
     """Steps 1..T of the forward pass, as thread ``part`` of ``parts`` (1 or 2).
 
     The units are cut in two pieces (``split``); each thread owns one (one thread: both).
@@ -194,19 +194,21 @@ def forward_sweep(WT, WsT, delay, b, s, v, carry, a, act, P, flags, part, parts)
     thread or two (P0 + P1), so the results are identical bit for bit.
     Returns False if the pair was aborted.
     """
+    if pieces == 1:  # a single piece: its partner's partial products are zero
+        P[:, 1] = 0.0
     T, B, n = v.shape
     skip = WsT.shape[0] > 0
     for t in range(1, T + 1):
         Pt = P[t % 2]  # (2, B, n); the other parity may still be read by the partner
-        for q in range(part, 2, parts):
-            j0, j1 = split(n, q)
+        for q in range(part, pieces, parts):
+            j0, j1 = split(n, q, pieces)
             rows_product(WT, s[t - 1], Pt[q], False, j0, j1)  # W h_{t-1}, our rows
             if skip and t - delay >= 0:
                 rows_product(WsT, s[t - delay], Pt[q], True, j0, j1)
         if not meet(flags, part, parts, t):
             return False
-        for q in range(part, 2, parts):
-            lo, hi = split(n, q)
+        for q in range(part, pieces, parts):
+            lo, hi = split(n, q, pieces)
             w = hi - lo
             bw, cw, aw = b[lo:hi], carry[lo:hi], a[lo:hi]  # (w,): our units
             # (loops over slices from 0, not over range(lo, hi): LLVM vectorises these only)
@@ -250,13 +252,14 @@ def rnn_forward(W, U, b, Ws, delay, x, h0, carry, a, act):
     and v = phi(z) (T, B, n). (``gradlab.cells.rnn`` runs the same sweep on two threads.)
     """
     s, v, WT, WsT, P = forward_setup(W, U, Ws, x, h0)
-    forward_sweep(WT, WsT, delay, b, s, v, carry, a, act, P, np.zeros(1, np.int64), 0, 1)
+    pieces = pieces_for(x.shape[1] * W.shape[0] * (W.shape[0] + Ws.shape[0]))
+    forward_sweep(WT, WsT, delay, b, s, v, carry, a, act, P, pieces, np.zeros(1, np.int64), 0, 1)
     return s, v
 
 
 @kernel
-def backward_sweep(W, Ws, delay, v, carry, a, act, dh, truncate, gh, delta, P, S, flags, part,
-                   parts):
+def backward_sweep(W, Ws, delay, v, carry, a, act, dh, truncate, gh, delta, P, S, pieces,
+                   flags, part, parts):
     """The sequential part of BPTT, steps T, T-1, ..., 1, as thread ``part`` of ``parts``.
 
     Fills gh (T+1, B, n) = total dL/ds_t and delta (T, B, n), delta[t-1] = dL/dz_t. As in
@@ -265,10 +268,13 @@ def backward_sweep(W, Ws, delay, v, carry, a, act, dh, truncate, gh, delta, P, S
     (P[t % 2, q]; the skip path's into S), and after one meeting per step adds both pieces'
     partials on its own units of gh[t-1] (and gh[t-d]). Returns False if aborted.
     """
+    if pieces == 1:  # a single piece: its partner's partial products are zero
+        P[:, 1] = 0.0
+        S[:, 1] = 0.0
     T, B, n = v.shape
     skip = Ws.shape[0] > 0
-    for q in range(part, 2, parts):
-        lo, hi = split(n, q)
+    for q in range(part, pieces, parts):
+        lo, hi = split(n, q, pieces)
         if skip:  # skip terms arrive out of order: accumulate onto dh
             gh[0, :, lo:hi] = 0.0
             gh[1:, :, lo:hi] = dh[:, :, lo:hi]
@@ -280,8 +286,8 @@ def backward_sweep(W, Ws, delay, v, carry, a, act, dh, truncate, gh, delta, P, S
         St = S[t % 2]
         flow = flows(t, t - 1, truncate)
         flow_skip = skip and t - delay >= 0 and flows(t, t - delay, truncate)
-        for q in range(part, 2, parts):
-            lo, hi = split(n, q)
+        for q in range(part, pieces, parts):
+            lo, hi = split(n, q, pieces)
             w = hi - lo
             aw = a[lo:hi]
             # gh[t] is complete on our units: every later step has added its share
@@ -308,8 +314,8 @@ def backward_sweep(W, Ws, delay, v, carry, a, act, dh, truncate, gh, delta, P, S
                 rows_product(Ws, d, St[q], False, lo, hi)
         if not meet(flags, part, parts, T - t + 1):
             return False
-        for q in range(part, 2, parts):
-            lo, hi = split(n, q)
+        for q in range(part, pieces, parts):
+            lo, hi = split(n, q, pieces)
             w = hi - lo
             cw = carry[lo:hi]
             # gh[t-1] = dh[t-1] + (carry * gh[t] + W^T delta_t); only dh[t-1] across a cut
@@ -412,16 +418,16 @@ def time_halves(T, B, n):
 
 @kernel
 def backward_part(W, U, Ws, delay, x, s, v, carry, a, act, dh, truncate, gh, delta, dx, P, S,
-                  dW2, dU2, db2, dWs2, pW2, pU2, pWs2, flags, part, parts):
+                  dW2, dU2, db2, dWs2, pW2, pU2, pWs2, pieces, flags, part, parts):
     """Thread ``part`` of ``parts`` of a backward pass: the sweep (split by units), then the
     parameter gradients (split by time: half q of time into dW2[q], dU2[q], ...; the caller
     adds the halves). Arrays from ``backward_setup``. Returns False if aborted."""
     T = x.shape[0]
-    if not backward_sweep(W, Ws, delay, v, carry, a, act, dh, truncate, gh, delta, P, S, flags,
-                          part, parts):
+    if not backward_sweep(W, Ws, delay, v, carry, a, act, dh, truncate, gh, delta, P, S, pieces,
+                          flags, part, parts):
         return False
     cut = time_halves(T, x.shape[1], W.shape[0])
-    for q in range(part, 2, parts):
+    for q in range(part, 2, parts):  # the two halves of time, whatever the pieces
         lo, hi = (cut + 1, T) if q == 0 else (1, cut)
         if lo <= hi:
             backward_grads(U, Ws, delay, x, s, delta, lo, hi, dW2[q], dU2[q], db2[q], dWs2[q],
@@ -440,8 +446,9 @@ def rnn_backward(W, U, Ws, delay, x, s, v, carry, a, act, dh, truncate):
     sums in the same order: the results are identical bit for bit.)
     """
     gh, delta, dx, P, S, dW2, dU2, db2, dWs2, pW2, pU2, pWs2 = backward_setup(W, U, Ws, x)
+    pieces = pieces_for(x.shape[1] * W.shape[0] * (W.shape[0] + Ws.shape[0]))
     backward_part(W, U, Ws, delay, x, s, v, carry, a, act, dh, truncate, gh, delta, dx, P, S, dW2,
-                  dU2, db2, dWs2, pW2, pU2, pWs2, np.zeros(1, np.int64), 0, 1)
+                  dU2, db2, dWs2, pW2, pU2, pWs2, pieces, np.zeros(1, np.int64), 0, 1)
     return gh, dW2[0] + dW2[1], dU2[0] + dU2[1], db2[0] + db2[1], dWs2[0] + dWs2[1], dx
 
 

@@ -1,11 +1,11 @@
 """Two threads in lock step: the flags and the wait that let one kernel run on two cores.
 
-A recurrent sweep is sequential in t, but each step's work splits by units: one thread
-computes half of the units of h_t, the other the rest, and both need all of h_t before step
-t+1. So the two threads of a pair run the same kernel (``part`` 0 and 1), and at every point
-where one needs what the other wrote, each publishes how far it has come and waits for the
-other (``meet``). No reduction is split, only the outputs, so every number is computed by
-the same sums in the same order as with one thread: the results are identical bit for bit.
+A recurrent sweep is sequential in t, but each step's work splits by units: a large enough
+sweep cuts its units into two pieces (``pieces_for``, ``split``), and the two threads of a
+pair run the same kernel (``part`` 0 and 1), each on its own piece. At every point where one
+needs what the other wrote, each publishes how far it has come and waits for the other
+(``meet``). One thread runs the same kernel with both pieces, doing the same sums in the
+same order, so the results are identical bit for bit whether one thread runs or two.
 
 The flags are an int64 array (``new_flags``): slot ``part * 16`` is part's count of meeting
 points passed (16 int64 = 128 bytes apart, so the two never share a cache line), slot
@@ -20,10 +20,8 @@ core, a partner that has been descheduled gets the core back instead of being st
 our spinning.
 """
 
-import platform
-
 import numpy as np
-from llvmlite import ir
+from llvmlite import binding, ir
 from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
@@ -34,8 +32,9 @@ ABORT = 32  # slot of the abort flag
 _SLOTS = 48
 _SPINS = 4096  # pause hints before the wait starts to yield the core (about 20 us)
 # the LLVM intrinsic for the spin-wait hint (numba's JIT has no inline-asm parser)
-_PAUSE = {"x86_64": "llvm.x86.sse2.pause", "AMD64": "llvm.x86.sse2.pause",
-          "aarch64": "llvm.aarch64.hint", "arm64": "llvm.aarch64.hint"}.get(platform.machine(), "")
+_ARCH = binding.get_default_triple().split("-")[0]
+_PAUSE = {"x86_64": "llvm.x86.sse2.pause", "aarch64": "llvm.aarch64.hint",
+          "arm64": "llvm.aarch64.hint"}.get(_ARCH, "")
 
 
 def new_flags():
@@ -126,9 +125,26 @@ def meet(flags, part, parts, count):
     return True
 
 
+# multiply-adds per step (gates x n x n x B) from which a sweep cuts its units in two
+# pieces; below it, one piece (the pair's meetings would cost more than they save: measured
+# break-even on the 2-core machine near n = 56 for the RNN, 48 for the LSTM and the GRU)
+MIN_STEP_WORK = 8192
+
+
 @kernel
-def split(n, piece):
-    """Units [lo, hi) of piece 0 or 1 when n units are cut in two (piece 0 gets the extra)."""
+def pieces_for(step_work):
+    """1 or 2: how many pieces a sweep with ``step_work`` multiply-adds per step cuts its units
+    into. It depends on the problem's size only, never on how many threads run, so the
+    results are the same on any machine (the threads only share out the pieces)."""
+    return 2 if step_work >= MIN_STEP_WORK else 1
+
+
+@kernel
+def split(n, piece, pieces):
+    """Units [lo, hi) of ``piece`` when n units are cut in ``pieces`` (1 or 2; piece 0 gets
+    the extra unit)."""
+    if pieces == 1:
+        return 0, n
     half = (n + 1) // 2
     if piece == 0:
         return 0, half

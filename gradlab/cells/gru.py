@@ -61,9 +61,9 @@ def _cho(p: Params) -> bool:
     return p.options["gru_variant"] == "cho"
 
 
-def _parts(p: Params, x) -> int:
+def _plan(p: Params, x) -> tuple[int, int]:
     T, B, _ = x.shape
-    return pair.parts_for(B * 3 * p.n * p.n, T)
+    return pair.plan(B * 3 * p.n * p.n, T)
 
 
 def forward(p: Params, x, h0, c0):
@@ -76,7 +76,7 @@ def forward(p: Params, x, h0, c0):
     xt = time_major(x)  # (T, B, m)
     cho = _cho(p)
     h, a, aux, WT, WnT, P, Q = gru_forward_setup(w["W"], w["U"], w["b"], xt, np.array(h0), cho)
-    pair.run(gru_forward_sweep, (WT, WnT, w["b_h"], h, a, aux, cho, P, Q), _parts(p, xt))
+    pair.run(gru_forward_sweep, (WT, WnT, w["b_h"], h, a, aux, cho, P, Q), _plan(p, xt))
     gates = {k: a[:, :, j * n:(j + 1) * n].transpose(1, 0, 2) for j, k in enumerate(GATES)}
     return Trace("gru", x, h0, np.ascontiguousarray(h[1:].transpose(1, 0, 2)), gates=gates,
                  cache={"h": h, "a": a, "aux": aux, "x": xt})
@@ -93,7 +93,7 @@ def backward(p: Params, trace, dh, dc, truncate):
     gh, Drz, Dn, Dnr, dx, Wrz, Wn, P, Q, dW2, dU2, db2, db_h2 = gru_backward_setup(
         w["W"], w["U"], x, time_major(dh), cho)
     pair.run(gru_backward_part, (w["U"], Wrz, Wn, x, k["h"], k["a"], k["aux"], cho, truncate, gh,
-                                 Drz, Dn, Dnr, dx, P, Q, dW2, dU2, db2, db_h2), _parts(p, x))
+                                 Drz, Dn, Dnr, dx, P, Q, dW2, dU2, db2, db_h2), _plan(p, x))
     dW, dU, db, db_h = dW2[0] + dW2[1], dU2[0] + dU2[1], db2[0] + db2[1], db_h2[0] + db_h2[1]
     return Grads(h=np.ascontiguousarray(gh[1:].transpose(1, 0, 2)), h0=gh[0],
                  x=np.ascontiguousarray(dx.transpose(1, 0, 2)),

@@ -97,9 +97,9 @@ def _flags(p: Params):
     return P, False, o["coupled"]
 
 
-def _parts(p: Params, x) -> int:
+def _plan(p: Params, x) -> tuple[int, int]:
     T, B, _ = x.shape
-    return pair.parts_for(B * 4 * p.n * p.n, T)
+    return pair.plan(B * 4 * p.n * p.n, T)
 
 
 def forward(p: Params, x, h0, c0):
@@ -114,7 +114,7 @@ def forward(p: Params, x, h0, c0):
     xt = time_major(x)  # (T, B, m)
     h, c, a, WT, Pt = lstm_forward_setup(w["W"], w["U"], w["b"] + w["b_h"], xt, np.array(h0),
                                          np.array(c0))
-    pair.run(lstm_forward_sweep, (WT, P, h, c, a, peep, coupled, Pt), _parts(p, xt))
+    pair.run(lstm_forward_sweep, (WT, P, h, c, a, peep, coupled, Pt), _plan(p, xt))
     gates = {k: a[:, :, j * n:(j + 1) * n].transpose(1, 0, 2) for j, k in enumerate(GATES)}
     return Trace("lstm", x, h0, np.ascontiguousarray(h[1:].transpose(1, 0, 2)), c0=c0,
                  c=np.ascontiguousarray(c[1:].transpose(1, 0, 2)), gates=gates,
@@ -135,7 +135,7 @@ def backward(p: Params, trace, dh, dc, truncate):
     W, U, x = w["W"], w["U"], k["x"]
     gh, gc, D, dx, Pb, dW2, dU2, db2, dP2 = lstm_backward_setup(W, U, x, dht, dct)
     pair.run(lstm_backward_part, (W, U, P, x, k["h"], k["c"], k["a"], peep, coupled, truncate,
-                                  gh, gc, D, dx, Pb, dW2, dU2, db2, dP2), _parts(p, x))
+                                  gh, gc, D, dx, Pb, dW2, dU2, db2, dP2), _plan(p, x))
     dW, dU, db, dP = dW2[0] + dW2[1], dU2[0] + dU2[1], db2[0] + db2[1], dP2[0] + dP2[1]
     grads = {"W": dW, "U": dU, "b": db, "b_h": db.copy()}
     if peep:

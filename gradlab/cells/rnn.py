@@ -92,16 +92,16 @@ def forward(p: Params, x, h0, c0):
     W = w["W"]
     s, v, WT, WsT, P = forward_setup(W, w["U"], Ws, xt, h0)
     pair.run(forward_sweep, (WT, WsT, d, w["b"] + w["b_h"], s, v, carry, a,
-                             ACTIVATIONS[p.options["activation"]], P), _parts(W, Ws, xt))
+                             ACTIVATIONS[p.options["activation"]], P), _plan(W, Ws, xt))
     h = np.ascontiguousarray(s[1:].transpose(1, 0, 2))  # (B, T, n)
     return Trace("rnn", x, h0, h, gates={"phi": v.transpose(1, 0, 2)},
                  cache={"s": s, "v": v, "x": xt})
 
 
-def _parts(W, Ws, x) -> int:
+def _plan(W, Ws, x) -> tuple[int, int]:
     T, B, _ = x.shape
     n = W.shape[0]
-    return pair.parts_for(B * n * (n + Ws.shape[0]), T)
+    return pair.plan(B * n * (n + Ws.shape[0]), T)
 
 
 def backward(p: Params, trace, dh, dc, truncate):
@@ -118,7 +118,7 @@ def backward(p: Params, trace, dh, dc, truncate):
     gh, delta, dx, P, S, dW2, dU2, db2, dWs2, pW2, pU2, pWs2 = backward_setup(W, U, Ws, x)
     pair.run(backward_part, (W, U, Ws, d, x, c["s"], c["v"], carry, a,
                              ACTIVATIONS[p.options["activation"]], dht, truncate, gh, delta, dx,
-                             P, S, dW2, dU2, db2, dWs2, pW2, pU2, pWs2), _parts(W, Ws, x))
+                             P, S, dW2, dU2, db2, dWs2, pW2, pU2, pWs2), _plan(W, Ws, x))
     dW, dU, db, dWs = dW2[0] + dW2[1], dU2[0] + dU2[1], db2[0] + db2[1], dWs2[0] + dWs2[1]
     grads = {"W": dW, "U": dU, "b": db, "b_h": db.copy()}
     if d:

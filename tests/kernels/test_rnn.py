@@ -6,6 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import gradlab
+from gradlab import pair
 from kernels.jacobian import product_norms
 
 from ..fd import central_differences
@@ -209,16 +210,18 @@ def test_bad_shapes_are_clear_errors():
 
 
 @pytest.mark.parametrize("kw, B, T, truncate", [
-    (dict(n=64, m=3, act="tanh"), 1, 1000, None),
-    (dict(n=33, m=3, act="relu", leak=0.3), 3, 300, 7),
-    (dict(n=16, m=3, act="sigmoid", skip=3), 2, 700, None),
-    (dict(n=16, m=3, act="tanh", skip=3, leak=0.5), 2, 700, 50),
-], ids=["long", "odd-batch-truncated", "skip", "skip-truncated"])
+    (dict(n=64, m=3, act="tanh"), 2, 1000, None),
+    (dict(n=53, m=3, act="relu", leak=0.3), 3, 300, 7),
+    (dict(n=48, m=3, act="sigmoid", skip=3), 2, 700, None),
+    (dict(n=48, m=3, act="tanh", skip=3, leak=0.5), 2, 700, 50),
+], ids=["long", "odd-n-batch-truncated", "skip", "skip-truncated"])
 def test_long_sequences_blocked_and_two_threaded(monkeypatch, kw, B, T, truncate):
     """Long runs go through the blocked products and, on a pair of threads, the split sweeps
     and gradients: one and two threads must give the twin's numbers, bit-identically."""
     p = make(rho=0.95, **kw)
     x, h0, dh = data(p, B=B, T=T, seed=5)
+    skip_rows = p.n if kw.get("skip") else 0
+    assert pair.plan(B * p.n * (p.n + skip_rows), T)[0] == 2  # big enough for two pieces
     results = []
     for threads in ("2", "1"):
         monkeypatch.setenv("GRADLAB_THREADS", threads)

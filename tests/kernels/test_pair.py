@@ -1,0 +1,127 @@
+"""Sweeps cut in two pieces and shared by a pair of threads (kernels.sync, gradlab.pair).
+
+Big enough problems cut their units in two pieces; one thread or two must then give the same
+bits, and both must match the NumPy twins. The runner must never leave a thread waiting.
+"""
+
+import threading
+
+import numpy as np
+import pytest
+
+import gradlab
+from gradlab import pair
+from kernels.sync import ABORT, meet, new_flags, pieces_for, split
+
+from ..fd import close
+from . import test_gru, test_lstm
+
+
+def run_both(monkeypatch, p, x, h0, dh, c0=None, dc=None, truncate=None):
+    """(trace, grads) with GRADLAB_THREADS=2, then =1."""
+    out = []
+    for threads in ("2", "1"):
+        monkeypatch.setenv("GRADLAB_THREADS", threads)
+        tr = gradlab.forward(p, x, h0, c0) if c0 is not None else gradlab.forward(p, x, h0)
+        kw = {"dc": dc} if dc is not None else {}
+        out.append((tr, gradlab.backward(p, tr, dh, truncate=truncate, **kw)))
+    return out
+
+
+def assert_identical(a, b):
+    (tr2, g2), (tr1, g1) = a, b
+    np.testing.assert_array_equal(tr1.h, tr2.h)
+    for k in tr1.gates:
+        np.testing.assert_array_equal(tr1.gates[k], tr2.gates[k])
+    for k in g1.params:
+        np.testing.assert_array_equal(g1.params[k], g2.params[k])
+    for k in ("h", "h0", "x", "c", "c0"):
+        if getattr(g1, k, None) is not None:
+            np.testing.assert_array_equal(getattr(g1, k), getattr(g2, k))
+
+
+def test_pieces_depend_on_size_only(monkeypatch):
+    assert pieces_for(8191) == 1 and pieces_for(8192) == 2
+    assert split(7, 0, 2) == (0, 4) and split(7, 1, 2) == (4, 7) and split(7, 0, 1) == (0, 7)
+    monkeypatch.setenv("GRADLAB_THREADS", "1")
+    assert pair.plan(20_000, 1000) == (2, 1)
+    monkeypatch.setenv("GRADLAB_THREADS", "2")
+    assert pair.plan(20_000, 1000) == (2, 2)
+    assert pair.plan(1_000, 1000) == (1, 1)  # a small problem is never cut
+
+
+@pytest.mark.parametrize("opts", test_lstm.OPTIONS, ids=test_lstm.IDS)
+@pytest.mark.parametrize("truncate", [None, 5])
+def test_lstm_pair_is_bit_identical_and_matches_twin(monkeypatch, opts, truncate):
+    p = test_lstm.make(n=33, m=3, rho=0.95, **opts)  # B 4 n^2 = 8712: two pieces, odd n
+    x, h0, c0, dh, dc = test_lstm.data(p, B=2, T=40, seed=3)
+    assert pair.plan(2 * 4 * 33 * 33, 40)[0] == 2
+    runs = run_both(monkeypatch, p, x, h0, dh, c0=c0, dc=dc, truncate=truncate)
+    assert_identical(*runs)
+    tr, g = runs[0]
+    h, c, gates = test_lstm.twin_forward(p, x, h0, c0)
+    close(tr.h, h, 1e-12)
+    close(tr.c, c, 1e-12)
+    r = test_lstm.twin_backward(p, x, h0, c0, dh, dc, truncate or 0)
+    ours, theirs = test_lstm.all_grads(g), test_lstm.all_twin_grads(r)
+    for k in theirs:
+        close(ours[k], theirs[k], 1e-11)
+
+
+@pytest.mark.parametrize("v", test_gru.VARIANTS)
+@pytest.mark.parametrize("truncate", [None, 5])
+def test_gru_pair_is_bit_identical_and_matches_twin(monkeypatch, v, truncate):
+    p = test_gru.make(n=37, m=3, variant=v, rho=0.95)  # B 3 n^2 = 8214: two pieces, odd n
+    x, h0, dh = test_gru.data(p, B=2, T=40, seed=3)
+    assert pair.plan(2 * 3 * 37 * 37, 40)[0] == 2
+    runs = run_both(monkeypatch, p, x, h0, dh, truncate=truncate)
+    assert_identical(*runs)
+    tr, g = runs[0]
+    h, gates = test_gru.twin_forward(p, x, h0)
+    close(tr.h, h, 1e-12)
+    r = test_gru.twin_backward(p, x, h0, dh, truncate or 0)
+    ours, theirs = test_gru.all_grads(g), test_gru.all_twin_grads(r)
+    for k in theirs:
+        close(ours[k], theirs[k], 1e-11)
+
+
+def test_meet_waits_for_the_partner_and_returns_on_abort():
+    flags = new_flags()
+    done = []
+    t = threading.Thread(target=lambda: done.append(meet(flags, 0, 2, 1)))
+    t.start()
+    t.join(0.2)
+    assert t.is_alive()  # the partner has not arrived
+    flags[16] = 1  # partner 1 reaches meeting 1
+    t.join(5)
+    assert done == [True]
+    t = threading.Thread(target=lambda: done.append(meet(flags, 0, 2, 2)))
+    t.start()
+    flags[ABORT] = 1
+    t.join(5)
+    assert not t.is_alive() and done == [True, False]
+
+
+def test_a_failing_thread_releases_its_partner():
+    """If one thread of a pair raises, the other stops waiting and the error reaches the
+    caller (here the second thread fails before its first meeting)."""
+
+    def kernel(pieces, flags, part, parts):
+        if part == 1:
+            raise RuntimeError("boom in part 1")
+        return meet(flags, part, parts, 1)
+
+    result = []
+    t = threading.Thread(target=lambda: result.append(_raises(kernel)))
+    t.start()
+    t.join(10)
+    assert not t.is_alive(), "the pair hung"
+    assert result == ["boom in part 1"]
+
+
+def _raises(kernel):
+    try:
+        pair.run(kernel, (), (2, 2))
+    except RuntimeError as e:
+        return str(e)
+    return None
