@@ -21,11 +21,11 @@ import numpy as np
 
 from ._flags import kernel
 from .activations import sigmoid_vec, tanh_vec
-from .rnn import flows, input_products, rows_product
-from .sync import meet, pieces_for, split
+from .rnn import flows, input_products, quiet, rows_product
+from .sync import meet, new_flags, pieces_for, split
 
 
-@kernel
+@quiet
 def gru_forward_setup(W, U, b, x, h0, cho):
     """The arrays of a forward pass: h (T+1, B, n) with h[0] = h0; a (T, B, 3n) holding
     U x_t + b (the sweep replaces it by the gates); aux (T, B, n); the transposed blocks of W
@@ -40,14 +40,11 @@ def gru_forward_setup(W, U, b, x, h0, cho):
     aux = np.empty((T, B, n), dtype=W.dtype)  # (T, B, n)
     h[0] = h0
     input_products(U, x, a)
-    a2 = a.reshape(T * B, G)
-    for r in range(T * B):
-        for j in range(G):
-            a2[r, j] += b[j]
+    a += b
     WT = np.ascontiguousarray(W[: 2 * n].T) if cho else np.ascontiguousarray(W.T)
     WnT = np.ascontiguousarray(W[2 * n :].T)  # (n, n): W_n^T ('cho')
-    P = np.empty((2, 2, B, G), dtype=W.dtype)  # (parity, piece, B, 3n)
-    Q = np.empty((2, 2, B, n), dtype=W.dtype)  # (parity, piece, B, n): W_n (r h) ('cho')
+    P = np.zeros((2, 2, B, G), dtype=W.dtype)  # (parity, piece, B, 3n); zero: a lone piece
+    Q = np.zeros((2, 2, B, n), dtype=W.dtype)  # (parity, piece, B, n): W_n (r h) ('cho')
     return h, a, aux, WT, WnT, P, Q
 
 
@@ -60,9 +57,6 @@ def gru_forward_sweep(WT, WnT, b_h, h, a, aux, cho, P, Q, pieces, flags, part, p
     h_t on its units. 'cho' needs all of r h_{t-1} before W_n (r h_{t-1}), so it meets twice
     per step. Returns False if the pair was aborted.
     """
-    if pieces == 1:  # a single piece: its partner's partial products are zero
-        P[:, 1] = 0.0
-        Q[:, 1] = 0.0
     T, B, G = a.shape
     n = G // 3
     count = 0
@@ -132,7 +126,6 @@ def gru_forward_sweep(WT, WnT, b_h, h, a, aux, cho, P, Q, pieces, flags, part, p
     return True
 
 
-@kernel
 def gru_forward(W, U, b, b_h, x, h0, cho):
     """Run the GRU over a batch of sequences, on the calling thread.
 
@@ -143,11 +136,10 @@ def gru_forward(W, U, b, b_h, x, h0, cho):
     """
     h, a, aux, WT, WnT, P, Q = gru_forward_setup(W, U, b, x, h0, cho)
     pieces = pieces_for(x.shape[1] * W.shape[0] * W.shape[1])
-    gru_forward_sweep(WT, WnT, b_h, h, a, aux, cho, P, Q, pieces, np.zeros(1, np.int64), 0, 1)
+    gru_forward_sweep(WT, WnT, b_h, h, a, aux, cho, P, Q, pieces, new_flags(), 0, 1)
     return h, a, aux
 
 
-@kernel
 def gru_backward_setup(W, U, x, dh, cho):
     """The arrays a backward pass fills: gh (T+1, B, n) started from dh; Drz (T, B, 2n), Dn and
     Dnr (T, B, n) (Dnr empty for 'cho'); dx (T, B, m); W_rz, W_n as contiguous blocks; the
@@ -165,8 +157,8 @@ def gru_backward_setup(W, U, x, dh, cho):
     Dn = np.empty((T, B, n), dtype=dt)  # (T, B, n)
     Dnr = np.empty((0 if cho else T, B, n), dtype=dt)  # (T, B, n)
     dx = np.empty((T, B, m), dtype=dt)  # (T, B, m)
-    P = np.empty((2, 2, B, n), dtype=dt)  # (parity, piece, B, n): partial W^T D_t
-    Q = np.empty((2, 2, B, n), dtype=dt)  # (parity, piece, B, n): partial W_n^T da_n ('cho')
+    P = np.zeros((2, 2, B, n), dtype=dt)  # (parity, piece, B, n): partial W^T D_t
+    Q = np.zeros((2, 2, B, n), dtype=dt)  # (parity, piece, B, n): partial W_n^T da_n ('cho')
     return (gh, Drz, Dn, Dnr, dx, np.ascontiguousarray(W[: 2 * n]),
             np.ascontiguousarray(W[2 * n :]), P, Q, np.zeros((2, G, n), dt),
             np.zeros((2, G, m), dt), np.zeros((2, G), dt), np.zeros((2, G), dt))
@@ -182,9 +174,6 @@ def gru_backward_sweep(Wrz, Wn, h, a, aux, cho, truncate, gh, Drz, Dn, Dnr, P, Q
     pieces' partials on its own units of gh[t-1]. 'cho' needs all of W_n^T da_n before
     da_r, so it meets twice per step. Returns False if aborted.
     """
-    if pieces == 1:  # a single piece: its partner's partial products are zero
-        P[:, 1] = 0.0
-        Q[:, 1] = 0.0
     T, B, G = a.shape
     n = G // 3
     drh = np.empty((B, n), dtype=a.dtype)  # (B, n): dL/d(r h_{t-1}) ('cho'), our units
@@ -277,42 +266,35 @@ def gru_backward_sweep(Wrz, Wn, h, a, aux, cho, truncate, gh, Drz, Dn, Dnr, P, Q
     return True
 
 
-@kernel
+@quiet
 def gru_backward_grads(U, x, h, aux, Drz, Dn, Dnr, cho, lo, hi, dW, dU, db, db_h, dx):
-    """Steps lo..hi's share of dW, dU, db, db_h (written, not added) and dx[lo-1 .. hi-1]."""
+    """Steps lo..hi's share of dW, dU (written), db, db_h (added to) and dx[lo-1 .. hi-1]."""
     T, B, m = x.shape
     n = h.shape[2]
     k = hi - lo + 1
     H = h[lo - 1 : hi].reshape(k * B, n)
-    X = np.ascontiguousarray(x[lo - 1 : hi]).reshape(k * B, m)
+    X = x[lo - 1 : hi].reshape(k * B, m)
     Drz2 = Drz[lo - 1 : hi].reshape(k * B, 2 * n)
     Dn2 = Dn[lo - 1 : hi].reshape(k * B, n)
-    np.dot(Drz2.T, H, dW[: 2 * n])
-    if cho:
-        np.dot(Dn2.T, aux[lo - 1 : hi].reshape(k * B, n), dW[2 * n :])  # W_n meets r h_{t-1}
+    np.dot(Drz2.T, H, out=dW[: 2 * n])
+    if cho:  # W_n meets r h_{t-1}
+        np.dot(Dn2.T, aux[lo - 1 : hi].reshape(k * B, n), out=dW[2 * n :])
     else:
-        np.dot(Dnr[lo - 1 : hi].reshape(k * B, n).T, H, dW[2 * n :])
-    np.dot(Drz2.T, X, dU[: 2 * n])
-    np.dot(Dn2.T, X, dU[2 * n :])
+        np.dot(Dnr[lo - 1 : hi].reshape(k * B, n).T, H, out=dW[2 * n :])
+    np.dot(Drz2.T, X, out=dU[: 2 * n])
+    np.dot(Dn2.T, X, out=dU[2 * n :])
     dxs = dx[lo - 1 : hi].reshape(k * B, m)
-    np.dot(Drz2, np.ascontiguousarray(U[: 2 * n]), dxs)
-    dxs += np.dot(Dn2, np.ascontiguousarray(U[2 * n :]))
-    for r in range(k * B):
-        for j in range(2 * n):
-            db[j] += Drz2[r, j]
-        for j in range(n):
-            db[2 * n + j] += Dn2[r, j]
+    np.dot(Drz2, U[: 2 * n], out=dxs)
+    dxs += Dn2 @ U[2 * n :]
+    db[: 2 * n] += Drz2.sum(axis=0)
+    db[2 * n :] += Dn2.sum(axis=0)
     db_h[: 2 * n] = db[: 2 * n]
     if cho:
         db_h[2 * n :] = db[2 * n :]
     else:
-        Dnr2 = Dnr[lo - 1 : hi].reshape(k * B, n)
-        for r in range(k * B):
-            for j in range(n):
-                db_h[2 * n + j] += Dnr2[r, j]
+        db_h[2 * n :] += Dnr[lo - 1 : hi].reshape(k * B, n).sum(axis=0)
 
 
-@kernel
 def gru_backward_part(U, Wrz, Wn, x, h, a, aux, cho, truncate, gh, Drz, Dn, Dnr, dx, P, Q, dW2,
                       dU2, db2, db_h2, pieces, flags, part, parts):
     """Thread ``part`` of ``parts`` of a backward pass: the sweep (split by units), then the
@@ -331,7 +313,6 @@ def gru_backward_part(U, Wrz, Wn, x, h, a, aux, cho, truncate, gh, Drz, Dn, Dnr,
     return True
 
 
-@kernel
 def gru_backward(W, U, x, h, a, aux, cho, dh, truncate):
     """Backpropagation through time, on the calling thread.
 
@@ -345,7 +326,7 @@ def gru_backward(W, U, x, h, a, aux, cho, dh, truncate):
                                                                                    cho)
     pieces = pieces_for(x.shape[1] * W.shape[0] * W.shape[1])
     gru_backward_part(U, Wrz, Wn, x, h, a, aux, cho, truncate, gh, Drz, Dn, Dnr, dx, P, Q, dW2,
-                      dU2, db2, db_h2, pieces, np.zeros(1, np.int64), 0, 1)
+                      dU2, db2, db_h2, pieces, new_flags(), 0, 1)
     return gh, dW2[0] + dW2[1], dU2[0] + dU2[1], db2[0] + db2[1], db_h2[0] + db_h2[1], dx
 
 

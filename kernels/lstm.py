@@ -24,13 +24,13 @@ import numpy as np
 
 from ._flags import kernel
 from .activations import sigmoid_vec, tanh_into, tanh_vec
-from .rnn import flows, input_products, rows_product
-from .sync import meet, pieces_for, split
+from .rnn import flows, input_products, quiet, rows_product
+from .sync import meet, new_flags, pieces_for, split
 
 # --- the LSTM ------------------------------------------------------------------------------
 
 
-@kernel
+@quiet
 def lstm_forward_setup(W, U, b, x, h0, c0):
     """The arrays of a forward pass: h, c (T+1, B, n) with h[0] = h0, c[0] = c0; a (T, B, 4n)
     holding U x_t + b (the sweep replaces it by the gate activations); W^T (n, 4n), whose
@@ -45,11 +45,8 @@ def lstm_forward_setup(W, U, b, x, h0, c0):
     h[0] = h0
     c[0] = c0
     input_products(U, x, a)
-    a2 = a.reshape(T * B, G)
-    for r in range(T * B):
-        for j in range(G):
-            a2[r, j] += b[j]
-    P = np.empty((2, 2, B, G), dtype=W.dtype)  # (parity, piece, B, 4n)
+    a += b
+    P = np.zeros((2, 2, B, G), dtype=W.dtype)  # (parity, piece, B, 4n); zero: a lone piece
     return h, c, a, np.ascontiguousarray(W.T), P
 
 
@@ -63,8 +60,6 @@ def lstm_forward_sweep(WT, Pp, h, c, a, peep, coupled, P, pieces, flags, part, p
     rows, and after one meeting per step finishes the gates, c_t and h_t of its own units.
     Returns False if the pair was aborted.
     """
-    if pieces == 1:  # a single piece: its partner's partial products are zero
-        P[:, 1] = 0.0
     T, B, G = a.shape
     n = G // 4
     for t in range(1, T + 1):
@@ -123,7 +118,6 @@ def lstm_forward_sweep(WT, Pp, h, c, a, peep, coupled, P, pieces, flags, part, p
     return True
 
 
-@kernel
 def lstm_forward(W, U, b, P, x, h0, c0, peep, coupled):
     """Run the LSTM over a batch of sequences, on the calling thread.
 
@@ -134,11 +128,10 @@ def lstm_forward(W, U, b, P, x, h0, c0, peep, coupled):
     """
     h, c, a, WT, Pt = lstm_forward_setup(W, U, b, x, h0, c0)
     pieces = pieces_for(x.shape[1] * W.shape[0] * W.shape[1])
-    lstm_forward_sweep(WT, P, h, c, a, peep, coupled, Pt, pieces, np.zeros(1, np.int64), 0, 1)
+    lstm_forward_sweep(WT, P, h, c, a, peep, coupled, Pt, pieces, new_flags(), 0, 1)
     return h, c, a
 
 
-@kernel
 def lstm_backward_setup(W, U, x, dh, dc):
     """The arrays a backward pass fills: gh, gc (T+1, B, n) started from the upstream dh, dc
     (dc of shape (0, B, n): none); D (T, B, 4n); dx (T, B, m); the sweep's partial products
@@ -158,7 +151,7 @@ def lstm_backward_setup(W, U, x, dh, dc):
         gc[1:] = 0.0
     D = np.empty((T, B, G), dtype=dt)  # (T, B, 4n): dL/d[a_i a_f a_g a_o]
     dx = np.empty((T, B, m), dtype=dt)  # (T, B, m)
-    Pb = np.empty((2, 2, B, n), dtype=dt)  # (parity, piece, B, n): partial W^T D_t
+    Pb = np.zeros((2, 2, B, n), dtype=dt)  # (parity, piece, B, n): partial W^T D_t
     return (gh, gc, D, dx, Pb, np.zeros((2, G, n), dt), np.zeros((2, G, m), dt),
             np.zeros((2, G), dt), np.zeros((2, 3, n), dt))
 
@@ -173,8 +166,6 @@ def lstm_backward_sweep(W, Pp, h, c, a, peep, coupled, truncate, gh, gc, D, Pb, 
     into a partial W^T D_t (Pb[t % 2, q]); after one meeting per step it adds both partials
     on its own units of gh[t-1] and updates gc[t-1]. Returns False if aborted.
     """
-    if pieces == 1:  # a single piece: its partner's partial products are zero
-        Pb[:, 1] = 0.0
     T, B, G = a.shape
     n = G // 4
     tb = np.empty(n, dtype=a.dtype)  # tanh(c_t) on our units, recomputed
@@ -243,30 +234,25 @@ def lstm_backward_sweep(W, Pp, h, c, a, peep, coupled, truncate, gh, gc, D, Pb, 
     return True
 
 
-@kernel
+@quiet
 def lstm_backward_grads(U, x, h, c, D, peep, lo, hi, dW, dU, db, dP, dx):
-    """Steps lo..hi's share of dW, dU, db, dP (written, not added) and dx[lo-1 .. hi-1]."""
+    """Steps lo..hi's share of dW, dU (written), db, dP (added to) and dx[lo-1 .. hi-1]."""
     T, B, m = x.shape
     n = h.shape[2]
     G = 4 * n
     k = hi - lo + 1
     D2 = D[lo - 1 : hi].reshape(k * B, G)
-    np.dot(D2.T, h[lo - 1 : hi].reshape(k * B, n), dW)
-    np.dot(D2.T, np.ascontiguousarray(x[lo - 1 : hi]).reshape(k * B, m), dU)
-    np.dot(D2, U, dx[lo - 1 : hi].reshape(k * B, m))
-    for r in range(k * B):
-        for j in range(G):
-            db[j] += D2[r, j]
+    np.dot(D2.T, h[lo - 1 : hi].reshape(k * B, n), out=dW)
+    np.dot(D2.T, x[lo - 1 : hi].reshape(k * B, m), out=dU)
+    np.dot(D2, U, out=dx[lo - 1 : hi].reshape(k * B, m))
+    db += D2.sum(axis=0)
     if peep:
-        for t in range(lo - 1, hi):
-            for bi in range(B):
-                for j in range(n):
-                    dP[0, j] += D[t, bi, j] * c[t, bi, j]
-                    dP[1, j] += D[t, bi, n + j] * c[t, bi, j]
-                    dP[2, j] += D[t, bi, 3 * n + j] * c[t + 1, bi, j]
+        Dt = D[lo - 1 : hi]  # (k, B, 4n)
+        dP[0] += np.einsum("tbj,tbj->j", Dt[:, :, :n], c[lo - 1 : hi])
+        dP[1] += np.einsum("tbj,tbj->j", Dt[:, :, n : 2 * n], c[lo - 1 : hi])
+        dP[2] += np.einsum("tbj,tbj->j", Dt[:, :, 3 * n :], c[lo : hi + 1])
 
 
-@kernel
 def lstm_backward_part(W, U, Pp, x, h, c, a, peep, coupled, truncate, gh, gc, D, dx, Pb, dW2, dU2,
                        db2, dP2, pieces, flags, part, parts):
     """Thread ``part`` of ``parts`` of a backward pass: the sweep (split by units), then the
@@ -284,7 +270,6 @@ def lstm_backward_part(W, U, Pp, x, h, c, a, peep, coupled, truncate, gh, gc, D,
     return True
 
 
-@kernel
 def lstm_backward(W, U, P, x, h, c, a, peep, coupled, dh, dc, truncate):
     """Backpropagation through time, on the calling thread.
 
@@ -300,7 +285,7 @@ def lstm_backward(W, U, P, x, h, c, a, peep, coupled, dh, dc, truncate):
     gh, gc, D, dx, Pb, dW2, dU2, db2, dP2 = lstm_backward_setup(W, U, x, dh, dc)
     pieces = pieces_for(x.shape[1] * W.shape[0] * W.shape[1])
     lstm_backward_part(W, U, P, x, h, c, a, peep, coupled, truncate, gh, gc, D, dx, Pb, dW2, dU2,
-                       db2, dP2, pieces, np.zeros(1, np.int64), 0, 1)
+                       db2, dP2, pieces, new_flags(), 0, 1)
     return gh, gc, dW2[0] + dW2[1], dU2[0] + dU2[1], db2[0] + db2[1], dP2[0] + dP2[1], dx
 
 

@@ -13,29 +13,32 @@ Layout is time-major, (T, B, n); the public wrappers in ``gradlab`` take (B, T, 
 
 Where the time goes, and what is done about it (n = 128, T = 1000, B = 1):
 - The recurrent products W h_{t-1} (forward) and W^T delta_t (backward) are sequential in t
-  and bound by streaming W (128 KB) from L2 every step. They are loops over rows ("axpy"
-  form: out += h_j * row_j, four rows per pass; ``rows_product``), which LLVM vectorises
-  across the output without reassociating any sum (each out_i is accumulated in the plain
-  order j = 0, 1, ..., so no fastmath). W^T is copied once per call so that both directions
-  read rows; the batch loop sits inside the row loop, so each step reads W once whatever B
-  is. Measured against a BLAS gemv per step: faster at n = 32, level from n = 128 to 512
-  (both stream W at the cache's rate), with no call or allocation per step.
+  and bound by streaming W (128 KB) from L2 every step (about 1.7 us, the cache's rate).
+  They are loops over rows ("axpy" form: out += h_j * row_j, four rows per pass;
+  ``rows_product``), which LLVM vectorises across the output without reassociating any sum
+  (each out_i is accumulated in a fixed order, so no fastmath). W^T is copied once per call
+  so that both directions read rows; the batch loop sits inside the row loop, so each step
+  reads W once whatever B is. No BLAS call and no allocation per step.
+- Large sweeps cut the units in two pieces (``kernels.sync``): the owner of a piece
+  multiplies its own rows into a partial product over all units, and the two partials are
+  added after one meeting per step. Two threads (``gradlab.pair``) then each stream half of
+  W from their own core's cache; one thread runs both pieces with the same sums.
 - tanh and sigmoid: numba calls libm one scalar at a time (as slow as the product itself at
   n = 128), so ``kernels.activations`` writes them as arithmetic, bit operations and selects
   that LLVM vectorises. Linear and ReLU loops vectorise as written.
-- What is not sequential is BLAS matrix products, one per chunk of steps (``block_steps``):
-  U x_t ahead of the forward sweep (written straight into v), and dW, dU, db, dx, dWs
-  behind the backward sweep. The backward pass goes through ``backward_blocks`` (shrinking
-  blocks of steps): ``backward_sweep`` fills gh and delta_t for a block, ``backward_grads``
-  turns the block into its share of the gradients. ``rnn_backward`` runs the two in turn;
-  ``gradlab.cells.rnn`` runs them on two threads for long passes, with identical sums.
+- What is not sequential is BLAS matrix products, one per chunk of steps (``block_steps``),
+  written in plain NumPy: U x_t before the forward sweep (straight into v), and dW, dU, db,
+  dx, dWs after the backward sweep, each half of time summed on its own (``backward_part``;
+  on two threads each takes a half).
 """
+
+import functools
 
 import numpy as np
 
 from ._flags import LINEAR, RELU, SIGMOID, TANH, kernel
 from .activations import sigmoid_vec, tanh_vec
-from .sync import meet, pieces_for, split
+from .sync import meet, new_flags, pieces_for, split
 
 # Steps per block of the matrix products (U x_t before, dW, dU, dx, dWs after each block of
 # the sweeps). OpenBLAS, as shipped in the numpy and scipy wheels, runs a dgemm on the calling
@@ -48,13 +51,6 @@ _SERIAL_MNK = (1 << 19) - 1
 _BLOCK = 1 << 18
 
 
-@kernel
-def serial_blocks(B, p, q):
-    """True when blocks of at least 16 steps keep (steps * B) x p by p x q products serial."""
-    return _SERIAL_MNK // (B * p * q) >= 16
-
-
-@kernel
 def block_steps(T, B, p, q):
     """Steps per block for products of (steps * B) x p by p x q (see above)."""
     c = _SERIAL_MNK // (B * p * q)
@@ -150,7 +146,25 @@ def rows_product(A, H, out, accumulate, j0, j1):
         j += 1
 
 
-@kernel
+# --- plain NumPy around the sweeps: allocation, U x_t, and the parameter gradients ----------
+# (matrix products by BLAS; compiling them with numba took seconds and ran no faster). Like
+# the kernels, they let inf and nan through without a warning: overflow is a result we show.
+
+
+def quiet(fn):
+    """fn under np.errstate(all='ignore'), a fresh one per call (an errstate object is not
+    safe to share between threads)."""
+
+    @functools.wraps(fn)
+    def wrapped(*args, **kwargs):
+        with np.errstate(all="ignore"):
+            return fn(*args, **kwargs)
+
+    return wrapped
+
+
+
+@quiet
 def input_products(U, x, out):
     """out[t] = U x_t for every step, one matrix product per block of steps.
 
@@ -164,10 +178,9 @@ def input_products(U, x, out):
     C = block_steps(T, B, m, q)
     for lo in range(0, T, C):
         hi = min(T, lo + C)
-        np.dot(X[lo * B : hi * B], U.T, O[lo * B : hi * B])
+        np.dot(X[lo * B : hi * B], U.T, out=O[lo * B : hi * B])
 
 
-@kernel
 def forward_setup(W, U, Ws, x, h0):
     """The arrays of a forward pass: s (T+1, B, n) with s[0] = h0; v (T, B, n) holding U x_t
     (the sweep replaces it by phi(z_t)); W^T and Ws^T, whose rows the sweep reads; and P
@@ -178,7 +191,7 @@ def forward_setup(W, U, Ws, x, h0):
     v = np.empty((T, B, n), dtype=W.dtype)  # (T, B, n)
     s[0] = h0
     input_products(U, x, v)
-    P = np.empty((2, 2, B, n), dtype=W.dtype)  # (parity, piece, B, n)
+    P = np.zeros((2, 2, B, n), dtype=W.dtype)  # (parity, piece, B, n); zero: see backward_setup
     return s, v, np.ascontiguousarray(W.T), np.ascontiguousarray(Ws.T), P
 
 
@@ -194,8 +207,6 @@ def forward_sweep(WT, WsT, delay, b, s, v, carry, a, act, P, pieces, flags, part
     thread or two (P0 + P1), so the results are identical bit for bit.
     Returns False if the pair was aborted.
     """
-    if pieces == 1:  # a single piece: its partner's partial products are zero
-        P[:, 1] = 0.0
     T, B, n = v.shape
     skip = WsT.shape[0] > 0
     for t in range(1, T + 1):
@@ -243,7 +254,6 @@ def forward_sweep(WT, WsT, delay, b, s, v, carry, a, act, P, pieces, flags, part
     return True
 
 
-@kernel
 def rnn_forward(W, U, b, Ws, delay, x, h0, carry, a, act):
     """Run the RNN over a batch of sequences, on the calling thread.
 
@@ -253,7 +263,7 @@ def rnn_forward(W, U, b, Ws, delay, x, h0, carry, a, act):
     """
     s, v, WT, WsT, P = forward_setup(W, U, Ws, x, h0)
     pieces = pieces_for(x.shape[1] * W.shape[0] * (W.shape[0] + Ws.shape[0]))
-    forward_sweep(WT, WsT, delay, b, s, v, carry, a, act, P, pieces, np.zeros(1, np.int64), 0, 1)
+    forward_sweep(WT, WsT, delay, b, s, v, carry, a, act, P, pieces, new_flags(), 0, 1)
     return s, v
 
 
@@ -268,18 +278,8 @@ def backward_sweep(W, Ws, delay, v, carry, a, act, dh, truncate, gh, delta, P, S
     (P[t % 2, q]; the skip path's into S), and after one meeting per step adds both pieces'
     partials on its own units of gh[t-1] (and gh[t-d]). Returns False if aborted.
     """
-    if pieces == 1:  # a single piece: its partner's partial products are zero
-        P[:, 1] = 0.0
-        S[:, 1] = 0.0
     T, B, n = v.shape
     skip = Ws.shape[0] > 0
-    for q in range(part, pieces, parts):
-        lo, hi = split(n, q, pieces)
-        if skip:  # skip terms arrive out of order: accumulate onto dh
-            gh[0, :, lo:hi] = 0.0
-            gh[1:, :, lo:hi] = dh[:, :, lo:hi]
-        else:  # gh[t-1] is written once, at step t, straight from dh (no separate copy)
-            gh[T, :, lo:hi] = dh[T - 1, :, lo:hi]
     for t in range(T, 0, -1):
         d = delta[t - 1]
         Pt = P[t % 2]  # (2, B, n)
@@ -335,11 +335,16 @@ def backward_sweep(W, Ws, delay, v, carry, a, act, dh, truncate, gh, delta, P, S
                     else:
                         for i in range(w):
                             gp[i] = 0.0 + (cw[i] * g[i] + (p0[i] + p1[i]))
-            elif not skip:
-                if t > 1:
-                    gh[t - 1, :, lo:hi] = dh[t - 2, :, lo:hi]
-                else:
-                    gh[0, :, lo:hi] = 0.0
+            elif not skip:  # (loops, not slice assignment: see rows_product's note)
+                for bi in range(B):
+                    gp = gh[t - 1, bi, lo:hi]
+                    if t > 1:
+                        up = dh[t - 2, bi, lo:hi]
+                        for i in range(w):
+                            gp[i] = up[i]
+                    else:
+                        for i in range(w):
+                            gp[i] = 0.0
             if flow_skip:
                 for bi in range(B):
                     gs = gh[t - delay, bi, lo:hi]
@@ -350,13 +355,13 @@ def backward_sweep(W, Ws, delay, v, carry, a, act, dh, truncate, gh, delta, P, S
     return True
 
 
-@kernel
-def backward_grads(U, Ws, delay, x, s, delta, lo, hi, dW, dU, db, dWs, dx, pW, pU, pWs):
+@quiet
+def backward_grads(U, Ws, delay, x, s, delta, lo, hi, dW, dU, db, dWs, dx):
     """Add steps lo..hi's share to dW, dU, db, dWs and write dx[lo-1 .. hi-1].
 
-    delta[t - 1] = dL/dz_t as left by ``backward_sweep``; pW, pU, pWs are scratch shaped
-    like dW, dU, dWs. One product per chunk of steps (``block_steps``; chunks end at T,
-    T - C, T - 2C, ...), so the sums depend only on (lo, hi).
+    delta[t - 1] = dL/dz_t as left by ``backward_sweep``. One product per chunk of steps
+    (``block_steps``; chunks end at T, T - C, T - 2C, ...), so the sums depend only on
+    (lo, hi).
     """
     T, B, m = x.shape
     n = U.shape[0]
@@ -367,14 +372,12 @@ def backward_grads(U, Ws, delay, x, s, delta, lo, hi, dW, dU, db, dWs, dx, pW, p
         bot = max(lo, T - ((T - top) // C + 1) * C + 1)
         c = top - bot + 1
         D = delta[bot - 1 : top].reshape(c * B, n)  # rows: steps bot..top
-        np.dot(D.T, s[bot - 1 : top].reshape(c * B, n), pW)
-        dW += pW
+        dW += D.T @ s[bot - 1 : top].reshape(c * B, n)
         db += D.sum(axis=0)
         k = max(bot, delay)  # first step with a skip input s_{t-d}
         if skip and k <= top:
             Dd = delta[k - 1 : top].reshape((top - k + 1) * B, n)
-            np.dot(Dd.T, s[k - delay : top - delay + 1].reshape((top - k + 1) * B, n), pWs)
-            dWs += pWs
+            dWs += Dd.T @ s[k - delay : top - delay + 1].reshape((top - k + 1) * B, n)
         top = bot - 1
     C = block_steps(T, B, n, m)  # dU, dx
     top = hi
@@ -382,60 +385,63 @@ def backward_grads(U, Ws, delay, x, s, delta, lo, hi, dW, dU, db, dWs, dx, pW, p
         bot = max(lo, T - ((T - top) // C + 1) * C + 1)
         c = top - bot + 1
         D = delta[bot - 1 : top].reshape(c * B, n)
-        np.dot(D.T, x[bot - 1 : top].reshape(c * B, m), pU)
-        dU += pU
-        np.dot(D, U, dx[bot - 1 : top].reshape(c * B, m))
+        dU += D.T @ x[bot - 1 : top].reshape(c * B, m)
+        np.dot(D, U, out=dx[bot - 1 : top].reshape(c * B, m))
         top = bot - 1
 
 
-@kernel
-def backward_setup(W, U, Ws, x):
+def backward_setup(W, U, Ws, x, dh):
     """The arrays a backward pass fills: gh (T+1, B, n), delta (T, B, n), dx (T, B, m), the
-    sweep's partial products P, S (``backward_sweep``), and for each of the two halves of
-    time (``backward_part``) its own dW, dU, db, dWs and scratch (2, ...)."""
+    sweep's partial products P, S (``backward_sweep``; zero, so that a single piece adds a
+    zero partner), and for each of the two halves of time (``backward_part``) its own dW, dU,
+    db, dWs (2, ...). gh starts as what the sweep adds to: with a skip path all of dh (skip
+    terms arrive out of order), else only gh[T] = dh[T-1] (the sweep writes each gh[t-1]
+    once, from dh[t-2])."""
     T, B, m = x.shape
     n = W.shape[0]
     dt = W.dtype
-    gh = np.empty((T + 1, B, n), dtype=dt)  # (T+1, B, n)
-    delta = np.empty((T, B, n), dtype=dt)  # (T, B, n)
-    dx = np.empty((T, B, m), dtype=dt)  # (T, B, m)
     k = Ws.shape[0]
-    P = np.empty((2, 2, B, n), dtype=dt)  # (parity, piece, B, n): partial W^T delta_t
-    S = np.empty((2, 2, B, n), dtype=dt)  # (parity, piece, B, n): partial Ws^T delta_t
-    return (gh, delta, dx, P, S, np.zeros((2, n, n), dt), np.zeros((2, n, m), dt),
-            np.zeros((2, n), dt), np.zeros((2, k, k), dt), np.empty((2, n, n), dt),
-            np.empty((2, n, m), dt), np.empty((2, k, k), dt))
+    gh = np.empty((T + 1, B, n), dt)  # (T+1, B, n)
+    if k:
+        gh[0] = 0.0
+        gh[1:] = dh
+    else:
+        gh[T] = dh[T - 1]
+    return (gh,
+            np.empty((T, B, n), dt),  # delta (T, B, n)
+            np.empty((T, B, m), dt),  # dx (T, B, m)
+            np.zeros((2, 2, B, n), dt),  # P (parity, piece, B, n): partial W^T delta_t
+            np.zeros((2, 2, B, n), dt),  # S (parity, piece, B, n): partial Ws^T delta_t
+            np.zeros((2, n, n), dt), np.zeros((2, n, m), dt), np.zeros((2, n), dt),
+            np.zeros((2, k, k), dt))
 
 
-@kernel
 def time_halves(T, B, n):
-    """(lo, hi) steps of the two halves of time whose gradients are summed separately: the
-    later half ends at T, the earlier at the chunk boundary (``block_steps``) nearest T/2."""
+    """The step that ends the earlier of the two halves of time whose gradients are summed
+    separately: the later half ends at T, the earlier at the chunk boundary (``block_steps``)
+    nearest T/2."""
     C = block_steps(T, B, n, n)
     cut = T - C * ((T // 2 + C - 1) // C)
     return max(cut, 0)
 
 
-@kernel
 def backward_part(W, U, Ws, delay, x, s, v, carry, a, act, dh, truncate, gh, delta, dx, P, S,
-                  dW2, dU2, db2, dWs2, pW2, pU2, pWs2, pieces, flags, part, parts):
+                  dW2, dU2, db2, dWs2, pieces, flags, part, parts):
     """Thread ``part`` of ``parts`` of a backward pass: the sweep (split by units), then the
     parameter gradients (split by time: half q of time into dW2[q], dU2[q], ...; the caller
     adds the halves). Arrays from ``backward_setup``. Returns False if aborted."""
-    T = x.shape[0]
     if not backward_sweep(W, Ws, delay, v, carry, a, act, dh, truncate, gh, delta, P, S, pieces,
                           flags, part, parts):
         return False
+    T = x.shape[0]
     cut = time_halves(T, x.shape[1], W.shape[0])
     for q in range(part, 2, parts):  # the two halves of time, whatever the pieces
         lo, hi = (cut + 1, T) if q == 0 else (1, cut)
         if lo <= hi:
-            backward_grads(U, Ws, delay, x, s, delta, lo, hi, dW2[q], dU2[q], db2[q], dWs2[q],
-                           dx, pW2[q], pU2[q], pWs2[q])
+            backward_grads(U, Ws, delay, x, s, delta, lo, hi, dW2[q], dU2[q], db2[q], dWs2[q], dx)
     return True
 
 
-@kernel
 def rnn_backward(W, U, Ws, delay, x, s, v, carry, a, act, dh, truncate):
     """Backpropagation through time, on the calling thread.
 
@@ -445,10 +451,10 @@ def rnn_backward(W, U, Ws, delay, x, s, v, carry, a, act, dh, truncate):
     (``gradlab.cells.rnn`` runs the same ``backward_part`` on two threads, with the same
     sums in the same order: the results are identical bit for bit.)
     """
-    gh, delta, dx, P, S, dW2, dU2, db2, dWs2, pW2, pU2, pWs2 = backward_setup(W, U, Ws, x)
+    gh, delta, dx, P, S, dW2, dU2, db2, dWs2 = backward_setup(W, U, Ws, x, dh)
     pieces = pieces_for(x.shape[1] * W.shape[0] * (W.shape[0] + Ws.shape[0]))
     backward_part(W, U, Ws, delay, x, s, v, carry, a, act, dh, truncate, gh, delta, dx, P, S, dW2,
-                  dU2, db2, dWs2, pW2, pU2, pWs2, pieces, np.zeros(1, np.int64), 0, 1)
+                  dU2, db2, dWs2, pieces, new_flags(), 0, 1)
     return gh, dW2[0] + dW2[1], dU2[0] + dU2[1], db2[0] + db2[1], dWs2[0] + dWs2[1], dx
 
 

@@ -131,7 +131,6 @@ def meet(flags, part, parts, count):
 MIN_STEP_WORK = 8192
 
 
-@kernel
 def pieces_for(step_work):
     """1 or 2: how many pieces a sweep with ``step_work`` multiply-adds per step cuts its units
     into. It depends on the problem's size only, never on how many threads run, so the

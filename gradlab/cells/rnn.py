@@ -115,10 +115,10 @@ def backward(p: Params, trace, dh, dc, truncate):
     c = trace.cache
     dht = np.ascontiguousarray(dh.transpose(1, 0, 2))  # (T, B, n)
     W, U, x = w["W"], w["U"], c["x"]
-    gh, delta, dx, P, S, dW2, dU2, db2, dWs2, pW2, pU2, pWs2 = backward_setup(W, U, Ws, x)
+    gh, delta, dx, P, S, dW2, dU2, db2, dWs2 = backward_setup(W, U, Ws, x, dht)
     pair.run(backward_part, (W, U, Ws, d, x, c["s"], c["v"], carry, a,
                              ACTIVATIONS[p.options["activation"]], dht, truncate, gh, delta, dx,
-                             P, S, dW2, dU2, db2, dWs2, pW2, pU2, pWs2), _plan(W, Ws, x))
+                             P, S, dW2, dU2, db2, dWs2), _plan(W, Ws, x))
     dW, dU, db, dWs = dW2[0] + dW2[1], dU2[0] + dU2[1], db2[0] + db2[1], dWs2[0] + dWs2[1]
     grads = {"W": dW, "U": dU, "b": db, "b_h": db.copy()}
     if d:

@@ -87,6 +87,6 @@ def test_importing_the_app_computes_nothing():
         "import sys, gradlab.app, kernels.rnn as k;"
         "assert callable(gradlab.app.run);"
         "assert 'PySide6' not in sys.modules, 'Qt imported';"
-        "assert not k.rnn_forward.signatures, 'kernel compiled'"
+        "assert not k.forward_sweep.signatures, 'kernel compiled'"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
