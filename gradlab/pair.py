@@ -76,7 +76,7 @@ def run(kernel, args: tuple, plan: tuple[int, int]):
     """
     pieces, parts = plan
     flags = new_flags()
-    if parts == 1:
+    if pieces == 1:  # small: one thread, BLAS as configured
         return kernel(*args, pieces, flags, 0, 1)
     errors = []
 
@@ -87,11 +87,14 @@ def run(kernel, args: tuple, plan: tuple[int, int]):
             errors.append(e)
             flags[ABORT] = 1
 
-    # Each thread may call BLAS for its share of the gradients. A threaded OpenBLAS called
-    # from two threads at once is 10 to 20 times slower than one call on each core
-    # (measured: two dgemms of 512 x 500 x 128 took 16 ms instead of 1.8), so while the
-    # pair runs, BLAS keeps to the calling thread (about 20 microseconds to set and undo).
+    # A sweep cut in two pieces takes its gradients in whole halves of time. BLAS keeps to
+    # the calling thread for them, on one thread as on two: a threaded OpenBLAS called from
+    # two threads at once is 10 to 20 times slower than one call on each core (measured: two
+    # dgemms of 512 x 500 x 128 took 16 ms instead of 1.8), and a threaded product does not
+    # give the same bits as a serial one. Setting and undoing the limit takes about 20 us.
     with _blas().limit(limits=1, user_api="blas"):
+        if parts == 1:
+            return kernel(*args, pieces, flags, 0, 1)
         thread = threading.Thread(target=second, name="gradlab-pair", daemon=True)
         thread.start()
         try:

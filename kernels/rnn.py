@@ -356,17 +356,18 @@ def backward_sweep(W, Ws, delay, v, carry, a, act, dh, truncate, gh, delta, P, S
 
 
 @quiet
-def backward_grads(U, Ws, delay, x, s, delta, lo, hi, dW, dU, db, dWs, dx):
+def backward_grads(U, Ws, delay, x, s, delta, lo, hi, dW, dU, db, dWs, dx, whole):
     """Add steps lo..hi's share to dW, dU, db, dWs and write dx[lo-1 .. hi-1].
 
     delta[t - 1] = dL/dz_t as left by ``backward_sweep``. One product per chunk of steps
-    (``block_steps``; chunks end at T, T - C, T - 2C, ...), so the sums depend only on
-    (lo, hi).
+    (chunks end at T, T - C, T - 2C, ...), so the sums depend only on (lo, hi) and
+    ``whole``: C is all T steps when ``whole`` (a sweep cut in two pieces, whose pair keeps
+    BLAS on each calling thread, see ``gradlab.pair``), else ``block_steps``.
     """
     T, B, m = x.shape
     n = U.shape[0]
     skip = Ws.shape[0] > 0
-    C = block_steps(T, B, n, n)  # dW, db, dWs
+    C = T if whole else block_steps(T, B, n, n)  # dW, db, dWs
     top = hi
     while top >= lo:
         bot = max(lo, T - ((T - top) // C + 1) * C + 1)
@@ -379,7 +380,7 @@ def backward_grads(U, Ws, delay, x, s, delta, lo, hi, dW, dU, db, dWs, dx):
             Dd = delta[k - 1 : top].reshape((top - k + 1) * B, n)
             dWs += Dd.T @ s[k - delay : top - delay + 1].reshape((top - k + 1) * B, n)
         top = bot - 1
-    C = block_steps(T, B, n, m)  # dU, dx
+    C = T if whole else block_steps(T, B, n, m)  # dU, dx
     top = hi
     while top >= lo:
         bot = max(lo, T - ((T - top) // C + 1) * C + 1)
@@ -416,11 +417,11 @@ def backward_setup(W, U, Ws, x, dh):
             np.zeros((2, k, k), dt))
 
 
-def time_halves(T, B, n):
+def time_halves(T, B, n, whole):
     """The step that ends the earlier of the two halves of time whose gradients are summed
-    separately: the later half ends at T, the earlier at the chunk boundary (``block_steps``)
-    nearest T/2."""
-    C = block_steps(T, B, n, n)
+    separately: the later half ends at T, the earlier at T/2 or, when products go by chunks
+    (not ``whole``, see ``backward_grads``), at the chunk boundary nearest T/2."""
+    C = 1 if whole else block_steps(T, B, n, n)
     cut = T - C * ((T // 2 + C - 1) // C)
     return max(cut, 0)
 
@@ -434,11 +435,12 @@ def backward_part(W, U, Ws, delay, x, s, v, carry, a, act, dh, truncate, gh, del
                           flags, part, parts):
         return False
     T = x.shape[0]
-    cut = time_halves(T, x.shape[1], W.shape[0])
+    cut = time_halves(T, x.shape[1], W.shape[0], pieces == 2)
     for q in range(part, 2, parts):  # the two halves of time, whatever the pieces
         lo, hi = (cut + 1, T) if q == 0 else (1, cut)
         if lo <= hi:
-            backward_grads(U, Ws, delay, x, s, delta, lo, hi, dW2[q], dU2[q], db2[q], dWs2[q], dx)
+            backward_grads(U, Ws, delay, x, s, delta, lo, hi, dW2[q], dU2[q], db2[q], dWs2[q], dx,
+                           pieces == 2)
     return True
 
 
