@@ -18,6 +18,8 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	@if ls $(TORCH_WHEELS)/torch-$(TORCH_WHEEL_VERSION)*.whl >/dev/null 2>&1; then \
 	  $(BIN)/python -m pip install --quiet --find-links $(TORCH_WHEELS) torch==$(TORCH_WHEEL_VERSION) \
 	  || echo "optional PyTorch install failed; torch comparison tests will be skipped"; fi
+	@# compile the kernels once now, so the lab's first picture does not wait for numba
+	$(BIN)/gradlab warm
 	touch $(STAMP)
 
 run: $(STAMP)

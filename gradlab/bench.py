@@ -50,12 +50,14 @@ is the warm-up itself); the median is reported. Ratios are within one run. Befor
 case's samples the bench pauses 0.1 s, so that thread pools the previous case left
 spinning do not compete with it.
 
-Threads and memory: BLAS and JAX thread counts are left at their defaults. PyTorch runs
-with one intra-op thread (``--torch-threads``): on single-sequence work its pool only adds
-synchronisation, and on a busy 2-core machine two threads made it 4 to 10 times slower.
-gradlab's RNN backward pass uses a second thread of its own for long sequences (see
-``gradlab.cells.rnn``). ``--malloc tuned`` (the default) raises glibc's malloc thresholds
-for the whole process, all implementations alike (see ``tune_malloc``).
+Threads and memory: BLAS and JAX thread counts are left at their defaults (``make bench``
+sets OPENBLAS_NUM_THREADS=1). PyTorch runs with one intra-op thread (``--torch-threads``): on
+single-sequence work its pool only adds synchronisation, and on a busy 2-core machine two
+threads made it 4 to 10 times slower. gradlab runs large sweeps on a pair of threads of its
+own (``gradlab.pair``: from n = 91 for the RNN, 46 for the LSTM, 53 for the GRU at B = 1, for
+passes of at least 4 million multiply-adds); GRADLAB_THREADS=1 keeps it on one.
+``--malloc tuned`` (the default) raises glibc's malloc thresholds for the whole process, all
+implementations alike (see ``tune_malloc``).
 
 Compile time: ``import gradlab`` and the first call of each workload run in a subprocess
 whose ``NUMBA_CACHE_DIR`` is a fresh temporary directory (empty cache: everything

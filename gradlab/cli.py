@@ -4,6 +4,7 @@
     gradlab play FILE [SCENE] [--theme ...]           play a scene in the lab window
     gradlab render FILE [SCENE] -o OUT [--fps N] [--size WxH] [--theme ...] [--frames N]
     gradlab bench [...]                               benchmarks (gradlab.bench)
+    gradlab warm                                      compile the kernels (gradlab.warm)
 
 User errors print one line ``gradlab: error: ...`` and exit 2. Without a display the
 window commands print one line saying so (and how to render instead) and exit 1.
@@ -93,7 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog=PROG, description="See gradients vanish and explode in recurrent "
                      "networks.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log diagnostics")
-    sub = parser.add_subparsers(dest="command", metavar="{lab,play,render,bench}")
+    sub = parser.add_subparsers(dest="command", metavar="{lab,play,render,bench,warm}")
 
     lab = sub.add_parser("lab", help="open the lab (the default)")
     lab.add_argument("--theme", choices=THEMES, default="dark")
@@ -122,6 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("bench", help="run the benchmarks (arguments go to gradlab.bench)",
                    add_help=False)
+    sub.add_parser("warm", help="compile the kernels into numba's cache (make does this once)")
     return parser
 
 
@@ -144,6 +146,8 @@ def main(argv: list[str] | None = None) -> int:
     # slower eigvals/QR at n=128 under load), so the app and the renderer use one.
     threadpool_limits(limits=1, user_api="blas")
     try:
+        if command == "warm":
+            return _warm()
         if command == "render":
             return _render(args)
         if command == "play":
@@ -203,6 +207,13 @@ def _render(args) -> int:
     print(f"wrote {args.output} ({stats.frames} frames, {stats.size[0]}x{stats.size[1]}, "
           f"{stats.fps} fps) in {stats.seconds:.1f} s ({stats.rate:.1f} frames/s)",
           file=sys.stderr)
+    return 0
+
+
+def _warm() -> int:
+    from .warm import warm
+
+    print(f"{PROG}: kernels compiled and cached in {warm():.1f} s")
     return 0
 
 

@@ -4,11 +4,11 @@ The sweeps of every cell can split each step's units between two threads that me
 twice per step (``kernels.sync``; about 60 ns a meeting on the 2-core machine). That pays
 when a step's recurrent product is large: each core then streams only its half of W from
 its own cache, and the LSTM's 4n x n W, too big for one core's L2 at n = 128, fits in two.
-Short or small passes stay on one thread. The results are the same bit for bit either way
-(``plan``), so the choice is only about speed.
+Short or small passes are never cut (``kernels.sync.pieces_for``). A cut pass gives the same
+bits on one thread as on two (``plan``), so the choice of threads is only about speed.
 
-``GRADLAB_THREADS=1`` (or 2) in the environment overrides the choice, e.g. on a machine
-whose second core is busy with something else.
+``GRADLAB_THREADS=1`` in the environment keeps every sweep on one thread, e.g. on a machine
+whose second core is busy with something else (a pair then waits for a core it cannot get).
 """
 
 from __future__ import annotations
@@ -21,11 +21,6 @@ import numpy as np
 from threadpoolctl import ThreadpoolController
 
 from kernels.sync import ABORT, new_flags, pieces_for
-
-# multiply-adds per pass (per step, times T) from which a pair of threads is used: starting
-# the second thread and warming its cache costs about 0.15 ms a pass (measured break-even on
-# the 2-core machine: about 4 million, e.g. the LSTM at n = 64 for T = 1000 but not T = 100)
-MIN_PASS_WORK = 4_000_000
 
 
 def cores() -> int:
@@ -40,13 +35,11 @@ def plan(step_work: int, steps: int) -> tuple[int, int]:
     """(pieces, parts) for a sweep with ``step_work`` multiply-adds per step over ``steps``:
     how many pieces its units are cut into (a function of the size alone, see
     ``kernels.sync.pieces_for``) and how many threads share them out (1 or 2)."""
-    pieces = pieces_for(step_work)
+    pieces = pieces_for(step_work, steps)
     forced = os.environ.get("GRADLAB_THREADS", "").strip()
     if forced in ("1", "2"):
         return pieces, min(pieces, int(forced))
-    if pieces < 2 or cores() < 2 or step_work * steps < MIN_PASS_WORK:
-        return pieces, 1
-    return pieces, 2
+    return pieces, min(pieces, 2 if cores() >= 2 else 1)
 
 
 @functools.cache

@@ -21,7 +21,7 @@ import numpy as np
 
 from ._flags import kernel
 from .activations import sigmoid_vec, tanh_vec
-from .rnn import flows, input_products, quiet, rows_product
+from .rnn import flows, input_products, quiet, rows_product, time_halves
 from .sync import meet, new_flags, pieces_for, split
 
 
@@ -135,7 +135,7 @@ def gru_forward(W, U, b, b_h, x, h0, cho):
     (``gradlab.cells.gru`` runs the same sweep on two threads.)
     """
     h, a, aux, WT, WnT, P, Q = gru_forward_setup(W, U, b, x, h0, cho)
-    pieces = pieces_for(x.shape[1] * W.shape[0] * W.shape[1])
+    pieces = pieces_for(x.shape[1] * W.shape[0] * W.shape[1], x.shape[0])
     gru_forward_sweep(WT, WnT, b_h, h, a, aux, cho, P, Q, pieces, new_flags(), 0, 1)
     return h, a, aux
 
@@ -304,7 +304,7 @@ def gru_backward_part(U, Wrz, Wn, x, h, a, aux, cho, truncate, gh, Drz, Dn, Dnr,
                               flags, part, parts):
         return False
     T = x.shape[0]
-    cut = T // 2
+    cut = time_halves(T, pieces)
     for q in range(part, 2, parts):  # the two halves of time, whatever the pieces
         lo, hi = (cut + 1, T) if q == 0 else (1, cut)
         if lo <= hi:
@@ -324,7 +324,7 @@ def gru_backward(W, U, x, h, a, aux, cho, dh, truncate):
     """
     gh, Drz, Dn, Dnr, dx, Wrz, Wn, P, Q, dW2, dU2, db2, db_h2 = gru_backward_setup(W, U, x, dh,
                                                                                    cho)
-    pieces = pieces_for(x.shape[1] * W.shape[0] * W.shape[1])
+    pieces = pieces_for(x.shape[1] * W.shape[0] * W.shape[1], x.shape[0])
     gru_backward_part(U, Wrz, Wn, x, h, a, aux, cho, truncate, gh, Drz, Dn, Dnr, dx, P, Q, dW2,
                       dU2, db2, db_h2, pieces, new_flags(), 0, 1)
     return gh, dW2[0] + dW2[1], dU2[0] + dU2[1], db2[0] + db2[1], db_h2[0] + db_h2[1], dx

@@ -24,7 +24,7 @@ import numpy as np
 
 from ._flags import kernel
 from .activations import sigmoid_vec, tanh_into, tanh_vec
-from .rnn import flows, input_products, quiet, rows_product
+from .rnn import flows, input_products, quiet, rows_product, time_halves
 from .sync import meet, new_flags, pieces_for, split
 
 # --- the LSTM ------------------------------------------------------------------------------
@@ -127,7 +127,7 @@ def lstm_forward(W, U, b, P, x, h0, c0, peep, coupled):
     (``gradlab.cells.lstm`` runs the same sweep on two threads.)
     """
     h, c, a, WT, Pt = lstm_forward_setup(W, U, b, x, h0, c0)
-    pieces = pieces_for(x.shape[1] * W.shape[0] * W.shape[1])
+    pieces = pieces_for(x.shape[1] * W.shape[0] * W.shape[1], x.shape[0])
     lstm_forward_sweep(WT, P, h, c, a, peep, coupled, Pt, pieces, new_flags(), 0, 1)
     return h, c, a
 
@@ -262,7 +262,7 @@ def lstm_backward_part(W, U, Pp, x, h, c, a, peep, coupled, truncate, gh, gc, D,
                                flags, part, parts):
         return False
     T = x.shape[0]
-    cut = T // 2
+    cut = time_halves(T, pieces)
     for q in range(part, 2, parts):  # the two halves of time, whatever the pieces
         lo, hi = (cut + 1, T) if q == 0 else (1, cut)
         if lo <= hi:
@@ -283,7 +283,7 @@ def lstm_backward(W, U, P, x, h, c, a, peep, coupled, dh, dc, truncate):
     (``gradlab.cells.lstm`` runs the same ``lstm_backward_part`` on two threads.)
     """
     gh, gc, D, dx, Pb, dW2, dU2, db2, dP2 = lstm_backward_setup(W, U, x, dh, dc)
-    pieces = pieces_for(x.shape[1] * W.shape[0] * W.shape[1])
+    pieces = pieces_for(x.shape[1] * W.shape[0] * W.shape[1], x.shape[0])
     lstm_backward_part(W, U, P, x, h, c, a, peep, coupled, truncate, gh, gc, D, dx, Pb, dW2, dU2,
                        db2, dP2, pieces, new_flags(), 0, 1)
     return gh, gc, dW2[0] + dW2[1], dU2[0] + dU2[1], db2[0] + db2[1], dP2[0] + dP2[1], dx

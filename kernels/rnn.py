@@ -262,7 +262,7 @@ def rnn_forward(W, U, b, Ws, delay, x, h0, carry, a, act):
     and v = phi(z) (T, B, n). (``gradlab.cells.rnn`` runs the same sweep on two threads.)
     """
     s, v, WT, WsT, P = forward_setup(W, U, Ws, x, h0)
-    pieces = pieces_for(x.shape[1] * W.shape[0] * (W.shape[0] + Ws.shape[0]))
+    pieces = pieces_for(x.shape[1] * W.shape[0] * (W.shape[0] + Ws.shape[0]), x.shape[0])
     forward_sweep(WT, WsT, delay, b, s, v, carry, a, act, P, pieces, new_flags(), 0, 1)
     return s, v
 
@@ -417,13 +417,11 @@ def backward_setup(W, U, Ws, x, dh):
             np.zeros((2, k, k), dt))
 
 
-def time_halves(T, B, n, whole):
+def time_halves(T, pieces):
     """The step that ends the earlier of the two halves of time whose gradients are summed
-    separately: the later half ends at T, the earlier at T/2 or, when products go by chunks
-    (not ``whole``, see ``backward_grads``), at the chunk boundary nearest T/2."""
-    C = 1 if whole else block_steps(T, B, n, n)
-    cut = T - C * ((T // 2 + C - 1) // C)
-    return max(cut, 0)
+    separately (the later half ends at T): T // 2 for a sweep in two pieces, whose threads
+    take a half each; 0 (one half, all of time) for a single piece."""
+    return T // 2 if pieces == 2 else 0
 
 
 def backward_part(W, U, Ws, delay, x, s, v, carry, a, act, dh, truncate, gh, delta, dx, P, S,
@@ -435,7 +433,7 @@ def backward_part(W, U, Ws, delay, x, s, v, carry, a, act, dh, truncate, gh, del
                           flags, part, parts):
         return False
     T = x.shape[0]
-    cut = time_halves(T, x.shape[1], W.shape[0], pieces == 2)
+    cut = time_halves(T, pieces)
     for q in range(part, 2, parts):  # the two halves of time, whatever the pieces
         lo, hi = (cut + 1, T) if q == 0 else (1, cut)
         if lo <= hi:
@@ -454,7 +452,7 @@ def rnn_backward(W, U, Ws, delay, x, s, v, carry, a, act, dh, truncate):
     sums in the same order: the results are identical bit for bit.)
     """
     gh, delta, dx, P, S, dW2, dU2, db2, dWs2 = backward_setup(W, U, Ws, x, dh)
-    pieces = pieces_for(x.shape[1] * W.shape[0] * (W.shape[0] + Ws.shape[0]))
+    pieces = pieces_for(x.shape[1] * W.shape[0] * (W.shape[0] + Ws.shape[0]), x.shape[0])
     backward_part(W, U, Ws, delay, x, s, v, carry, a, act, dh, truncate, gh, delta, dx, P, S, dW2,
                   dU2, db2, dWs2, pieces, new_flags(), 0, 1)
     return gh, dW2[0] + dW2[1], dU2[0] + dU2[1], db2[0] + db2[1], dWs2[0] + dWs2[1], dx

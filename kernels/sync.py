@@ -125,17 +125,22 @@ def meet(flags, part, parts, count):
     return True
 
 
-# multiply-adds per step (gates x n x n x B) from which a sweep cuts its units in two
-# pieces; below it, one piece (the pair's meetings would cost more than they save: measured
-# break-even on the 2-core machine near n = 56 for the RNN, 48 for the LSTM and the GRU)
+# A sweep cuts its units in two pieces when a step has at least MIN_STEP_WORK multiply-adds
+# (gates x n x n x B) and the pass at least MIN_PASS_WORK (that times T). Below, one piece:
+# the pair's meetings, its second thread's start (about 0.15 ms) and the second partial
+# product would cost more than they save (measured break-even on the 2-core machine: near
+# n = 56 for the RNN and 48 for the LSTM and the GRU at T = 1000; not reached at T = 100
+# below n = 128).
 MIN_STEP_WORK = 8192
+MIN_PASS_WORK = 4_000_000
 
 
-def pieces_for(step_work):
-    """1 or 2: how many pieces a sweep with ``step_work`` multiply-adds per step cuts its units
-    into. It depends on the problem's size only, never on how many threads run, so the
-    results are the same on any machine (the threads only share out the pieces)."""
-    return 2 if step_work >= MIN_STEP_WORK else 1
+def pieces_for(step_work, steps):
+    """1 or 2: how many pieces a sweep with ``step_work`` multiply-adds per step over
+    ``steps`` steps cuts its units into. It depends on the problem's size only, never on how
+    many threads run, so the results are the same on any machine (threads only share out
+    the pieces)."""
+    return 2 if step_work >= MIN_STEP_WORK and step_work * steps >= MIN_PASS_WORK else 1
 
 
 @kernel

@@ -141,3 +141,17 @@ def test_lab_dispatches_to_the_app(monkeypatch):
     (config, theme), (default, dark) = calls
     assert config.spectral_radius == 1.2 and theme == "light"
     assert default is None and dark == "dark"
+
+
+def test_warm_compiles_what_the_lab_draws(capsys):
+    """`gradlab warm` (run by make after installing) leaves every kernel the lab calls compiled."""
+    import kernels.gru
+    import kernels.lstm
+    import kernels.rnn
+
+    assert main(["warm"]) == 0
+    assert "kernels compiled and cached" in one_line(capsys.readouterr().out)
+    for sweep in (kernels.rnn.forward_sweep, kernels.rnn.backward_sweep,
+                  kernels.lstm.lstm_forward_sweep, kernels.lstm.lstm_backward_sweep,
+                  kernels.gru.gru_forward_sweep, kernels.gru.gru_backward_sweep):
+        assert sweep.signatures, sweep.__name__

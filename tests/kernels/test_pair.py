@@ -41,21 +41,23 @@ def assert_identical(a, b):
 
 
 def test_pieces_depend_on_size_only(monkeypatch):
-    assert pieces_for(8191) == 1 and pieces_for(8192) == 2
+    assert pieces_for(8191, 1000) == 1 and pieces_for(8192, 1000) == 2
+    assert pieces_for(20_000, 100) == 1  # too short a pass to share
     assert split(7, 0, 2) == (0, 4) and split(7, 1, 2) == (4, 7) and split(7, 0, 1) == (0, 7)
     monkeypatch.setenv("GRADLAB_THREADS", "1")
     assert pair.plan(20_000, 1000) == (2, 1)
     monkeypatch.setenv("GRADLAB_THREADS", "2")
     assert pair.plan(20_000, 1000) == (2, 2)
     assert pair.plan(1_000, 1000) == (1, 1)  # a small problem is never cut
+    assert pair.plan(20_000, 10) == (1, 1)
 
 
 @pytest.mark.parametrize("opts", test_lstm.OPTIONS, ids=test_lstm.IDS)
 @pytest.mark.parametrize("truncate", [None, 5])
 def test_lstm_pair_is_bit_identical_and_matches_twin(monkeypatch, opts, truncate):
     p = test_lstm.make(n=33, m=3, rho=0.95, **opts)  # B 4 n^2 = 8712: two pieces, odd n
-    x, h0, c0, dh, dc = test_lstm.data(p, B=2, T=40, seed=3)
-    assert pair.plan(2 * 4 * 33 * 33, 40)[0] == 2
+    x, h0, c0, dh, dc = test_lstm.data(p, B=2, T=480, seed=3)
+    assert pair.plan(2 * 4 * 33 * 33, 480)[0] == 2
     runs = run_both(monkeypatch, p, x, h0, dh, c0=c0, dc=dc, truncate=truncate)
     assert_identical(*runs)
     tr, g = runs[0]
@@ -72,8 +74,8 @@ def test_lstm_pair_is_bit_identical_and_matches_twin(monkeypatch, opts, truncate
 @pytest.mark.parametrize("truncate", [None, 5])
 def test_gru_pair_is_bit_identical_and_matches_twin(monkeypatch, v, truncate):
     p = test_gru.make(n=37, m=3, variant=v, rho=0.95)  # B 3 n^2 = 8214: two pieces, odd n
-    x, h0, dh = test_gru.data(p, B=2, T=40, seed=3)
-    assert pair.plan(2 * 3 * 37 * 37, 40)[0] == 2
+    x, h0, dh = test_gru.data(p, B=2, T=500, seed=3)
+    assert pair.plan(2 * 3 * 37 * 37, 500)[0] == 2
     runs = run_both(monkeypatch, p, x, h0, dh, truncate=truncate)
     assert_identical(*runs)
     tr, g = runs[0]

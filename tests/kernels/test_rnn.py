@@ -211,7 +211,7 @@ def test_bad_shapes_are_clear_errors():
 
 @pytest.mark.parametrize("kw, B, T, truncate", [
     (dict(n=64, m=3, act="tanh"), 2, 1000, None),
-    (dict(n=53, m=3, act="relu", leak=0.3), 3, 300, 7),
+    (dict(n=53, m=3, act="relu", leak=0.3), 3, 500, 7),
     (dict(n=48, m=3, act="sigmoid", skip=3), 2, 700, None),
     (dict(n=48, m=3, act="tanh", skip=3, leak=0.5), 2, 700, 50),
 ], ids=["long", "odd-n-batch-truncated", "skip", "skip-truncated"])
