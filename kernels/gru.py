@@ -26,9 +26,9 @@ from .sync import meet, new_flags, pieces_for, split
 
 
 @quiet
-def gru_forward_setup(W, U, b, x, h0, cho):
+def gru_forward_setup(W, U, x, h0, cho):
     """The arrays of a forward pass: h (T+1, B, n) with h[0] = h0; a (T, B, 3n) holding
-    U x_t + b (the sweep replaces it by the gates); aux (T, B, n); the transposed blocks of W
+    U x_t (the sweep adds b and replaces it by the gates); aux (T, B, n); the transposed blocks of W
     whose rows the sweep reads (W^T (n, 3n), or for 'cho' W_rz^T (n, 2n), and W_n^T); and the
     pieces' partial products P (2, 2, B, 3n) and Q (2, 2, B, n) (``kernels.rnn.forward_sweep``
     explains the scheme)."""
@@ -40,7 +40,6 @@ def gru_forward_setup(W, U, b, x, h0, cho):
     aux = np.empty((T, B, n), dtype=W.dtype)  # (T, B, n)
     h[0] = h0
     input_products(U, x, a)
-    a += b
     WT = np.ascontiguousarray(W[: 2 * n].T) if cho else np.ascontiguousarray(W.T)
     WnT = np.ascontiguousarray(W[2 * n :].T)  # (n, n): W_n^T ('cho')
     P = np.zeros((2, 2, B, G), dtype=W.dtype)  # (parity, piece, B, 3n); zero: a lone piece
@@ -49,7 +48,7 @@ def gru_forward_setup(W, U, b, x, h0, cho):
 
 
 @kernel
-def gru_forward_sweep(WT, WnT, b_h, h, a, aux, cho, P, Q, pieces, flags, part, parts):
+def gru_forward_sweep(WT, WnT, b, b_h, h, a, aux, cho, P, Q, pieces, flags, part, parts):
     """Steps 1..T of the forward pass, as thread ``part`` of ``parts`` (1 or 2).
 
     Each thread owns a piece of the units (see ``kernels.rnn.forward_sweep``): it multiplies
@@ -80,12 +79,14 @@ def gru_forward_sweep(WT, WnT, b_h, h, a, aux, cho, P, Q, pieces, flags, part, p
                 hb = h[t - 1, bi, lo:hi]
                 vb = aux[t - 1, bi, lo:hi]
                 for k in range(2):
-                    zk = ab[k * n + lo : k * n + hi]
+                    zk = ab[k * n + lo : k * n + hi]  # U x_t until replaced by the gate
+                    bx = b[k * n + lo : k * n + hi]
                     bk = b_h[k * n + lo : k * n + hi]
                     p0 = Pt[0, bi, k * n + lo : k * n + hi]
                     p1 = Pt[1, bi, k * n + lo : k * n + hi]
                     for j in range(w):
-                        zk[j] = sigmoid_vec((p0[j] + p1[j]) + (zk[j] + bk[j]))
+                        zk[j] = sigmoid_vec((p0[j] + p1[j]) + ((zk[j] + bx[j]) + bk[j]))
+                bxn = b[2 * n + lo : 2 * n + hi]
                 if cho:
                     for j in range(w):
                         vb[j] = ar[j] * hb[j]  # r h_{t-1}
@@ -97,7 +98,7 @@ def gru_forward_sweep(WT, WnT, b_h, h, a, aux, cho, P, Q, pieces, flags, part, p
                     for j in range(w):
                         hn = (p0[j] + p1[j]) + bn[j]  # W_n h_{t-1} + bh_n
                         vb[j] = hn
-                        nn = tanh_vec(an[j] + ar[j] * hn)
+                        nn = tanh_vec((an[j] + bxn[j]) + ar[j] * hn)
                         an[j] = nn
                         ho[j] = (1.0 - az[j]) * nn + az[j] * hb[j]
             if cho:
@@ -111,6 +112,7 @@ def gru_forward_sweep(WT, WnT, b_h, h, a, aux, cho, P, Q, pieces, flags, part, p
             lo, hi = split(n, q, pieces)
             w = hi - lo
             bn = b_h[2 * n + lo : 2 * n + hi]
+            bxn = b[2 * n + lo : 2 * n + hi]
             for bi in range(B):
                 ab = a[t - 1, bi]
                 az = ab[n + lo : n + hi]
@@ -120,7 +122,7 @@ def gru_forward_sweep(WT, WnT, b_h, h, a, aux, cho, P, Q, pieces, flags, part, p
                 q0 = Qt[0, bi, lo:hi]
                 q1 = Qt[1, bi, lo:hi]
                 for j in range(w):
-                    nn = tanh_vec(((q0[j] + q1[j]) + an[j]) + bn[j])
+                    nn = tanh_vec(((q0[j] + q1[j]) + (an[j] + bxn[j])) + bn[j])
                     an[j] = nn
                     ho[j] = (1.0 - az[j]) * hb[j] + az[j] * nn
     return True
@@ -134,9 +136,9 @@ def gru_forward(W, U, b, b_h, x, h0, cho):
     (T, B, n), what backward needs besides: W_n h_{t-1} + bh_n ('torch') or r h_{t-1} ('cho').
     (``gradlab.cells.gru`` runs the same sweep on two threads.)
     """
-    h, a, aux, WT, WnT, P, Q = gru_forward_setup(W, U, b, x, h0, cho)
+    h, a, aux, WT, WnT, P, Q = gru_forward_setup(W, U, x, h0, cho)
     pieces = pieces_for(x.shape[1] * W.shape[0] * W.shape[1], x.shape[0])
-    gru_forward_sweep(WT, WnT, b_h, h, a, aux, cho, P, Q, pieces, new_flags(), 0, 1)
+    gru_forward_sweep(WT, WnT, b, b_h, h, a, aux, cho, P, Q, pieces, new_flags(), 0, 1)
     return h, a, aux
 
 

@@ -31,9 +31,9 @@ from .sync import meet, new_flags, pieces_for, split
 
 
 @quiet
-def lstm_forward_setup(W, U, b, x, h0, c0):
+def lstm_forward_setup(W, U, x, h0, c0):
     """The arrays of a forward pass: h, c (T+1, B, n) with h[0] = h0, c[0] = c0; a (T, B, 4n)
-    holding U x_t + b (the sweep replaces it by the gate activations); W^T (n, 4n), whose
+    holding U x_t (the sweep adds b and replaces it by the gate activations); W^T (n, 4n), whose
     rows the sweep reads; P (2, 2, B, 4n), the pieces' partial products (``forward_sweep``
     in kernels.rnn explains the scheme)."""
     T, B, m = x.shape
@@ -45,16 +45,16 @@ def lstm_forward_setup(W, U, b, x, h0, c0):
     h[0] = h0
     c[0] = c0
     input_products(U, x, a)
-    a += b
     P = np.zeros((2, 2, B, G), dtype=W.dtype)  # (parity, piece, B, 4n); zero: a lone piece
     return h, c, a, np.ascontiguousarray(W.T), P
 
 
 @kernel
-def lstm_forward_sweep(WT, Pp, h, c, a, peep, coupled, P, pieces, flags, part, parts):
+def lstm_forward_sweep(WT, b, Pp, h, c, a, peep, coupled, P, pieces, flags, part, parts):
     """Steps 1..T of the forward pass, as thread ``part`` of ``parts`` (1 or 2).
 
-    WT = W^T (n, 4n), Pp (3, n) peephole weights (read only when ``peep``), the rest from
+    WT = W^T (n, 4n), b (4n,) the summed biases, Pp (3, n) peephole weights (read only when
+    ``peep``), the rest from
     ``lstm_forward_setup``. As in ``kernels.rnn.forward_sweep``: each thread owns a piece of
     the units, multiplies its units of h_{t-1} into a partial W h_{t-1} over all 4n gate
     rows, and after one meeting per step finishes the gates, c_t and h_t of its own units.
@@ -73,7 +73,7 @@ def lstm_forward_sweep(WT, Pp, h, c, a, peep, coupled, P, pieces, flags, part, p
             lo, hi = split(n, q, pieces)
             w = hi - lo
             for bi in range(B):
-                ab = a[t - 1, bi]  # U x_t + b until replaced by the gates
+                ab = a[t - 1, bi]  # U x_t until replaced by the gates
                 # our units of each gate block; pre-activations, then activations, in place
                 ai = ab[lo:hi]
                 af = ab[n + lo : n + hi]
@@ -81,10 +81,11 @@ def lstm_forward_sweep(WT, Pp, h, c, a, peep, coupled, P, pieces, flags, part, p
                 ao = ab[3 * n + lo : 3 * n + hi]
                 for k in range(4):
                     zk = ab[k * n + lo : k * n + hi]
+                    bk = b[k * n + lo : k * n + hi]
                     p0 = Pt[0, bi, k * n + lo : k * n + hi]
                     p1 = Pt[1, bi, k * n + lo : k * n + hi]
                     for j in range(w):
-                        zk[j] = (p0[j] + p1[j]) + zk[j]
+                        zk[j] = (p0[j] + p1[j]) + (zk[j] + bk[j])
                 cp = c[t - 1, bi, lo:hi]
                 cn = c[t, bi, lo:hi]
                 hb = h[t, bi, lo:hi]
@@ -126,9 +127,9 @@ def lstm_forward(W, U, b, P, x, h0, c0, peep, coupled):
     with h[0] = h0, c[0] = c0, and a (T, B, 4n), the gate activations [i f g o].
     (``gradlab.cells.lstm`` runs the same sweep on two threads.)
     """
-    h, c, a, WT, Pt = lstm_forward_setup(W, U, b, x, h0, c0)
+    h, c, a, WT, Pt = lstm_forward_setup(W, U, x, h0, c0)
     pieces = pieces_for(x.shape[1] * W.shape[0] * W.shape[1], x.shape[0])
-    lstm_forward_sweep(WT, P, h, c, a, peep, coupled, Pt, pieces, new_flags(), 0, 1)
+    lstm_forward_sweep(WT, b, P, h, c, a, peep, coupled, Pt, pieces, new_flags(), 0, 1)
     return h, c, a
 
 

@@ -75,8 +75,9 @@ def forward(p: Params, x, h0, c0):
     n = p.n
     xt = time_major(x)  # (T, B, m)
     cho = _cho(p)
-    h, a, aux, WT, WnT, P, Q = gru_forward_setup(w["W"], w["U"], w["b"], xt, np.array(h0), cho)
-    pair.run(gru_forward_sweep, (WT, WnT, w["b_h"], h, a, aux, cho, P, Q), _plan(p, xt))
+    h, a, aux, WT, WnT, P, Q = gru_forward_setup(w["W"], w["U"], xt, np.array(h0), cho)
+    pair.run(gru_forward_sweep, (WT, WnT, w["b"], w["b_h"], h, a, aux, cho, P, Q),
+             _plan(p, xt))
     gates = {k: a[:, :, j * n:(j + 1) * n].transpose(1, 0, 2) for j, k in enumerate(GATES)}
     return Trace("gru", x, h0, np.ascontiguousarray(h[1:].transpose(1, 0, 2)), gates=gates,
                  cache={"h": h, "a": a, "aux": aux, "x": xt})

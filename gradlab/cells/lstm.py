@@ -112,9 +112,9 @@ def forward(p: Params, x, h0, c0):
         c0 = np.zeros((B, n), p.dtype)
     P, peep, coupled = _flags(p)
     xt = time_major(x)  # (T, B, m)
-    h, c, a, WT, Pt = lstm_forward_setup(w["W"], w["U"], w["b"] + w["b_h"], xt, np.array(h0),
-                                         np.array(c0))
-    pair.run(lstm_forward_sweep, (WT, P, h, c, a, peep, coupled, Pt), _plan(p, xt))
+    b = w["b"] + w["b_h"]
+    h, c, a, WT, Pt = lstm_forward_setup(w["W"], w["U"], xt, np.array(h0), np.array(c0))
+    pair.run(lstm_forward_sweep, (WT, b, P, h, c, a, peep, coupled, Pt), _plan(p, xt))
     gates = {k: a[:, :, j * n:(j + 1) * n].transpose(1, 0, 2) for j, k in enumerate(GATES)}
     return Trace("lstm", x, h0, np.ascontiguousarray(h[1:].transpose(1, 0, 2)), c0=c0,
                  c=np.ascontiguousarray(c[1:].transpose(1, 0, 2)), gates=gates,
