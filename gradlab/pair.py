@@ -13,22 +13,14 @@ whose second core is busy with something else (a pair then waits for a core it c
 
 from __future__ import annotations
 
-import functools
 import os
 import threading
 
 import numpy as np
-from threadpoolctl import ThreadpoolController
 
 from kernels.sync import ABORT, new_flags, pieces_for
 
-
-def cores() -> int:
-    """CPUs this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
+from .blas import cores, one_blas_thread
 
 
 def plan(step_work: int, steps: int) -> tuple[int, int]:
@@ -42,12 +34,6 @@ def plan(step_work: int, steps: int) -> tuple[int, int]:
     if forced in ("1", "2"):
         return pieces, min(pieces, int(forced))
     return pieces, min(pieces, 2 if cores() >= 2 else 1)
-
-
-@functools.cache
-def _blas() -> ThreadpoolController:
-    """The process's BLAS thread pools (found once: looking them up takes about 1 ms)."""
-    return ThreadpoolController()
 
 
 def _own(args: tuple) -> tuple:
@@ -73,32 +59,35 @@ def run(kernel, args: tuple, plan: tuple[int, int]):
     flags = new_flags()
     if pieces == 1:  # small: one thread, BLAS as configured
         return kernel(*args, pieces, flags, 0, 1)
+    # A sweep cut in two pieces takes its gradients in whole halves of time, with BLAS on the
+    # calling thread, on one thread as on two: a threaded OpenBLAS called from two threads at
+    # once is 10 to 20 times slower than one call on each core (measured: two dgemms of
+    # 512 x 500 x 128 took 16 ms instead of 1.8), and a threaded product need not give the
+    # same bits as a serial one. The limit is per thread (gradlab.blas), so concurrent
+    # callers do not undo each other's.
+    if parts == 1:
+        with one_blas_thread():
+            return kernel(*args, pieces, flags, 0, 1)
     errors = []
 
     def second():
         try:
-            kernel(*_own(args), pieces, flags, 1, 2)
+            with one_blas_thread():
+                kernel(*_own(args), pieces, flags, 1, 2)
         except BaseException as e:  # re-raised on the calling thread below
             errors.append(e)
             flags[ABORT] = 1
 
-    # A sweep cut in two pieces takes its gradients in whole halves of time. BLAS keeps to
-    # the calling thread for them, on one thread as on two: a threaded OpenBLAS called from
-    # two threads at once is 10 to 20 times slower than one call on each core (measured: two
-    # dgemms of 512 x 500 x 128 took 16 ms instead of 1.8), and a threaded product does not
-    # give the same bits as a serial one. Setting and undoing the limit takes about 20 us.
-    with _blas().limit(limits=1, user_api="blas"):
-        if parts == 1:
-            return kernel(*args, pieces, flags, 0, 1)
-        thread = threading.Thread(target=second, name="gradlab-pair", daemon=True)
-        thread.start()
-        try:
+    thread = threading.Thread(target=second, name="gradlab-pair", daemon=True)
+    thread.start()
+    try:
+        with one_blas_thread():
             out = kernel(*_own(args), pieces, flags, 0, 2)
-        except BaseException:
-            flags[ABORT] = 1
-            raise
-        finally:
-            thread.join()
+    except BaseException:
+        flags[ABORT] = 1
+        raise
+    finally:
+        thread.join()
     if errors:
         raise errors[0]
     return out

@@ -9,19 +9,14 @@ Jacobian products overflow.
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
-import functools
-import os
-import pathlib
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
-import scipy
 
 from kernels import jacobian as kj
 from kernels.lyapunov import lyapunov_exponents
 
+from .blas import cores, one_blas_thread, single_blas_thread
 from .ops import Trace, step_jacobians
 from .params import Params
 
@@ -42,46 +37,6 @@ def _state_jacobians(params: Params, trace: Trace, b: int) -> np.ndarray:
     return step_jacobians(params, trace)[b]
 
 
-def _cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
-
-@functools.cache
-def _openblas_thread_setter():
-    """scipy's OpenBLAS ``openblas_set_num_threads_local`` (the BLAS the kernels call), or
-    None. It changes the BLAS thread count of the calling thread only."""
-    root = pathlib.Path(scipy.__file__).parent
-    for pattern in ("../scipy.libs/libscipy_openblas*", ".dylibs/libscipy_openblas*"):
-        for path in sorted(root.glob(pattern)):
-            try:
-                fn = ctypes.CDLL(str(path)).openblas_set_num_threads_local
-            except (OSError, AttributeError):
-                continue
-            fn.restype, fn.argtypes = ctypes.c_int, [ctypes.c_int]
-            return fn
-    return None
-
-
-@contextlib.contextmanager
-def one_blas_thread():
-    """Run the block with single-threaded BLAS in this thread (where scipy's OpenBLAS allows).
-
-    The kernels make many small BLAS/LAPACK calls (n <= a few hundred). Threaded OpenBLAS
-    gains little on those and, when the cores are busy, its spinning threads made
-    jacobian_spectrum at n = 128 ten to forty times slower on a shared 2-core machine.
-    """
-    setter = _openblas_thread_setter()
-    previous = setter(1) if setter is not None else None
-    try:
-        yield
-    finally:
-        if setter is not None:
-            setter(previous)
-
-
 def log_singular_values(J: np.ndarray, *, threads: bool = True) -> np.ndarray:
     """(T, d) log singular values, descending, of P_l = J[T-1] ... J[T-l] for l = 1..T.
 
@@ -95,15 +50,14 @@ def log_singular_values(J: np.ndarray, *, threads: bool = True) -> np.ndarray:
     T, d, _ = J.shape
     if T == 0:
         return np.empty((0, d))
-    if not threads or _cores() < 2 or T < 2 * _CHUNK or d < 8:
+    if not threads or cores() < 2 or T < 2 * _CHUNK or d < 8:
         with one_blas_thread():
             return kj.log_singular_values(J)
     out = np.full((T, d), np.nan)
     Qt, Tm, delta = kj.new_state(d)
     buffers = [(np.empty((_CHUNK, d)), np.empty((_CHUNK, d, d))) for _ in range(2)]
-    setter = _openblas_thread_setter()
     with ThreadPoolExecutor(max_workers=1) as pool, one_blas_thread():
-        pending = None if setter is None else pool.submit(setter, 1)  # the worker's BLAS too
+        pending = pool.submit(single_blas_thread)  # the worker's BLAS too
         for k, l0 in enumerate(range(1, T + 1, _CHUNK)):
             c = min(_CHUNK, T + 1 - l0)
             deltas, Ts = buffers[k % 2]  # the job that used them (k - 2) has finished

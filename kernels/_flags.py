@@ -1,6 +1,9 @@
 """The one place where numba compilation flags are set for every kernel.
 
 - ``cache=True``: compiled machine code is kept in ``__pycache__`` so later starts are fast.
+  numba checks only the kernel's own file for changes: after editing a file other kernels
+  call into (``sync.py``, ``activations.py``, ``rnn.rows_product``), ``make clean`` (or
+  deleting ``kernels/__pycache__``) keeps them from running stale code.
 - ``fastmath`` stays off: inf and nan must propagate exactly (overflow is a result we show).
 - ``error_model='numpy'``: division by zero gives inf/nan instead of raising.
 - Signatures are not given, so each kernel compiles lazily, on first use, for the dtype it

@@ -22,7 +22,7 @@ import numpy as np
 from ._flags import kernel
 from .activations import sigmoid_vec, tanh_vec
 from .rnn import flows, input_products, quiet, rows_product, time_halves
-from .sync import meet, new_flags, pieces_for, split
+from .sync import meet, split
 
 
 @quiet
@@ -126,20 +126,6 @@ def gru_forward_sweep(WT, WnT, b, b_h, h, a, aux, cho, P, Q, pieces, flags, part
                     an[j] = nn
                     ho[j] = (1.0 - az[j]) * hb[j] + az[j] * nn
     return True
-
-
-def gru_forward(W, U, b, b_h, x, h0, cho):
-    """Run the GRU over a batch of sequences, on the calling thread.
-
-    W (3n, n), U (3n, m), b, b_h (3n,), x (T, B, m), h0 (B, n); ``cho`` picks the variant.
-    Returns h (T+1, B, n) with h[0] = h0; a (T, B, 3n), the gates [r z n]; and aux
-    (T, B, n), what backward needs besides: W_n h_{t-1} + bh_n ('torch') or r h_{t-1} ('cho').
-    (``gradlab.cells.gru`` runs the same sweep on two threads.)
-    """
-    h, a, aux, WT, WnT, P, Q = gru_forward_setup(W, U, x, h0, cho)
-    pieces = pieces_for(x.shape[1] * W.shape[0] * W.shape[1], x.shape[0])
-    gru_forward_sweep(WT, WnT, b, b_h, h, a, aux, cho, P, Q, pieces, new_flags(), 0, 1)
-    return h, a, aux
 
 
 def gru_backward_setup(W, U, x, dh, cho):
@@ -313,23 +299,6 @@ def gru_backward_part(U, Wrz, Wn, x, h, a, aux, cho, truncate, gh, Drz, Dn, Dnr,
             gru_backward_grads(U, x, h, aux, Drz, Dn, Dnr, cho, lo, hi, dW2[q], dU2[q], db2[q],
                                db_h2[q], dx)
     return True
-
-
-def gru_backward(W, U, x, h, a, aux, cho, dh, truncate):
-    """Backpropagation through time, on the calling thread.
-
-    h, a, aux as returned by ``gru_forward``; dh (T, B, n) upstream dL/dh_t. ``truncate``
-    k > 0 cuts the sequence into chunks of k steps that no gradient crosses (0: full BPTT).
-    Returns gh (T+1, B, n) the total dL/dh_t (gh[0] = dL/dh0), dW (3n, n), dU (3n, m),
-    db, db_h (3n,) and dx (T, B, m). (``gradlab.cells.gru`` runs the same
-    ``gru_backward_part`` on two threads.)
-    """
-    gh, Drz, Dn, Dnr, dx, Wrz, Wn, P, Q, dW2, dU2, db2, db_h2 = gru_backward_setup(W, U, x, dh,
-                                                                                   cho)
-    pieces = pieces_for(x.shape[1] * W.shape[0] * W.shape[1], x.shape[0])
-    gru_backward_part(U, Wrz, Wn, x, h, a, aux, cho, truncate, gh, Drz, Dn, Dnr, dx, P, Q, dW2,
-                      dU2, db2, db_h2, pieces, new_flags(), 0, 1)
-    return gh, dW2[0] + dW2[1], dU2[0] + dU2[1], db2[0] + db2[1], db_h2[0] + db_h2[1], dx
 
 
 @kernel

@@ -25,7 +25,7 @@ import numpy as np
 from ._flags import kernel
 from .activations import sigmoid_vec, tanh_into, tanh_vec
 from .rnn import flows, input_products, quiet, rows_product, time_halves
-from .sync import meet, new_flags, pieces_for, split
+from .sync import meet, split
 
 # --- the LSTM ------------------------------------------------------------------------------
 
@@ -117,20 +117,6 @@ def lstm_forward_sweep(WT, b, Pp, h, c, a, peep, coupled, P, pieces, flags, part
                     ao[j] = o
                     hb[j] = o * tanh_vec(cn[j])
     return True
-
-
-def lstm_forward(W, U, b, P, x, h0, c0, peep, coupled):
-    """Run the LSTM over a batch of sequences, on the calling thread.
-
-    W (4n, n), U (4n, m), b (4n,) the summed biases, P (3, n) peephole weights (read only
-    when ``peep``), x (T, B, m), h0, c0 (B, n). Returns h (T+1, B, n) and c (T+1, B, n)
-    with h[0] = h0, c[0] = c0, and a (T, B, 4n), the gate activations [i f g o].
-    (``gradlab.cells.lstm`` runs the same sweep on two threads.)
-    """
-    h, c, a, WT, Pt = lstm_forward_setup(W, U, x, h0, c0)
-    pieces = pieces_for(x.shape[1] * W.shape[0] * W.shape[1], x.shape[0])
-    lstm_forward_sweep(WT, b, P, h, c, a, peep, coupled, Pt, pieces, new_flags(), 0, 1)
-    return h, c, a
 
 
 def lstm_backward_setup(W, U, x, dh, dc):
@@ -269,25 +255,6 @@ def lstm_backward_part(W, U, Pp, x, h, c, a, peep, coupled, truncate, gh, gc, D,
         if lo <= hi:
             lstm_backward_grads(U, x, h, c, D, peep, lo, hi, dW2[q], dU2[q], db2[q], dP2[q], dx)
     return True
-
-
-def lstm_backward(W, U, P, x, h, c, a, peep, coupled, dh, dc, truncate):
-    """Backpropagation through time, on the calling thread.
-
-    h, c, a as returned by ``lstm_forward``; dh (T, B, n) upstream dL/dh_t; dc (T, B, n)
-    upstream dL/dc_t, or shape (0, B, n) for none. ``truncate`` k > 0 cuts the sequence into
-    chunks of k steps that no gradient crosses (k = 0: full BPTT).
-    Returns gh, gc (T+1, B, n), the gradients of L with respect to the two halves of the
-    state s_t = (h_t, c_t), each with the other half held fixed (so gc[t] has no path through
-    h_t, and (gh, gc)[t-1] = J_t^T (gh, gc)[t] + upstream); index 0 is dL/dh0, dL/dc0.
-    Also dW (4n, n), dU (4n, m), db (4n,), dP (3, n) and dx (T, B, m).
-    (``gradlab.cells.lstm`` runs the same ``lstm_backward_part`` on two threads.)
-    """
-    gh, gc, D, dx, Pb, dW2, dU2, db2, dP2 = lstm_backward_setup(W, U, x, dh, dc)
-    pieces = pieces_for(x.shape[1] * W.shape[0] * W.shape[1], x.shape[0])
-    lstm_backward_part(W, U, P, x, h, c, a, peep, coupled, truncate, gh, gc, D, dx, Pb, dW2, dU2,
-                       db2, dP2, pieces, new_flags(), 0, 1)
-    return gh, gc, dW2[0] + dW2[1], dU2[0] + dU2[1], db2[0] + db2[1], dP2[0] + dP2[1], dx
 
 
 @kernel

@@ -38,7 +38,7 @@ import numpy as np
 
 from ._flags import LINEAR, RELU, SIGMOID, TANH, kernel
 from .activations import sigmoid_vec, tanh_vec
-from .sync import meet, new_flags, pieces_for, split
+from .sync import meet, split
 
 # Steps per block of the matrix products (U x_t before, dW, dU, dx, dWs after each block of
 # the sweeps). OpenBLAS, as shipped in the numpy and scipy wheels, runs a dgemm on the calling
@@ -163,7 +163,6 @@ def quiet(fn):
     return wrapped
 
 
-
 @quiet
 def input_products(U, x, out):
     """out[t] = U x_t for every step, one matrix product per block of steps.
@@ -252,19 +251,6 @@ def forward_sweep(WT, WsT, delay, b, s, v, carry, a, act, P, pieces, flags, part
                         vb[i] = vi
                         sb[i] = cw[i] * sp[i] + aw[i] * vi
     return True
-
-
-def rnn_forward(W, U, b, Ws, delay, x, h0, carry, a, act):
-    """Run the RNN over a batch of sequences, on the calling thread.
-
-    W (n, n), U (n, m), b (n,), Ws (n, n) or (0, 0) for no skip, delay d >= 2,
-    x (T, B, m), h0 (B, n), carry k (n,), a (n,). Returns s (T+1, B, n) with s[0] = h0,
-    and v = phi(z) (T, B, n). (``gradlab.cells.rnn`` runs the same sweep on two threads.)
-    """
-    s, v, WT, WsT, P = forward_setup(W, U, Ws, x, h0)
-    pieces = pieces_for(x.shape[1] * W.shape[0] * (W.shape[0] + Ws.shape[0]), x.shape[0])
-    forward_sweep(WT, WsT, delay, b, s, v, carry, a, act, P, pieces, new_flags(), 0, 1)
-    return s, v
 
 
 @kernel
@@ -417,6 +403,12 @@ def backward_setup(W, U, Ws, x, dh):
             np.zeros((2, k, k), dt))
 
 
+@quiet
+def add_halves(*accumulators):
+    """a[0] + a[1] for each (2, ...) accumulator of the two halves of time."""
+    return tuple(acc[0] + acc[1] for acc in accumulators)
+
+
 def time_halves(T, pieces):
     """The step that ends the earlier of the two halves of time whose gradients are summed
     separately (the later half ends at T): T // 2 for a sweep in two pieces, whose threads
@@ -428,7 +420,9 @@ def backward_part(W, U, Ws, delay, x, s, v, carry, a, act, dh, truncate, gh, del
                   dW2, dU2, db2, dWs2, pieces, flags, part, parts):
     """Thread ``part`` of ``parts`` of a backward pass: the sweep (split by units), then the
     parameter gradients (split by time: half q of time into dW2[q], dU2[q], ...; the caller
-    adds the halves). Arrays from ``backward_setup``. Returns False if aborted."""
+    adds the halves, ``add_halves``). Arrays from ``backward_setup``. Returns False if
+    aborted. (``gradlab.cells.rnn`` runs it on one thread or two, with the same sums in the
+    same order: the results are identical bit for bit.)"""
     if not backward_sweep(W, Ws, delay, v, carry, a, act, dh, truncate, gh, delta, P, S, pieces,
                           flags, part, parts):
         return False
@@ -440,22 +434,6 @@ def backward_part(W, U, Ws, delay, x, s, v, carry, a, act, dh, truncate, gh, del
             backward_grads(U, Ws, delay, x, s, delta, lo, hi, dW2[q], dU2[q], db2[q], dWs2[q], dx,
                            pieces == 2)
     return True
-
-
-def rnn_backward(W, U, Ws, delay, x, s, v, carry, a, act, dh, truncate):
-    """Backpropagation through time, on the calling thread.
-
-    dh (T, B, n) is the upstream dL/dh_t on every output. ``truncate`` k > 0 cuts the
-    sequence into chunks of k steps that gradient never crosses (k = 0: full BPTT).
-    Returns gh (T+1, B, n) = total dL/ds_t (gh[0] is dL/dh0), dW, dU, db, dWs, dx (T, B, m).
-    (``gradlab.cells.rnn`` runs the same ``backward_part`` on two threads, with the same
-    sums in the same order: the results are identical bit for bit.)
-    """
-    gh, delta, dx, P, S, dW2, dU2, db2, dWs2 = backward_setup(W, U, Ws, x, dh)
-    pieces = pieces_for(x.shape[1] * W.shape[0] * (W.shape[0] + Ws.shape[0]), x.shape[0])
-    backward_part(W, U, Ws, delay, x, s, v, carry, a, act, dh, truncate, gh, delta, dx, P, S, dW2,
-                  dU2, db2, dWs2, pieces, new_flags(), 0, 1)
-    return gh, dW2[0] + dW2[1], dU2[0] + dU2[1], db2[0] + db2[1], dWs2[0] + dWs2[1], dx
 
 
 @kernel

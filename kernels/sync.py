@@ -15,9 +15,9 @@ intrinsics: a release store (everything written before it is visible to the othe
 before the new count is) and an acquire load (nothing after it is read before it).
 
 The wait spins with the CPU's pause hint for about 20 microseconds, then gives the core
-away (sched_yield) between checks: on a machine where another process holds the second
-core, a partner that has been descheduled gets the core back instead of being starved by
-our spinning.
+away (sched_yield) between checks, so that a descheduled partner can get it back. That is a
+hint, not a guarantee: when another process or the host holds the second core, a pair
+waits, and GRADLAB_THREADS=1 (``gradlab.pair``) is the remedy.
 """
 
 import numpy as np
@@ -32,7 +32,9 @@ ABORT = 32  # slot of the abort flag
 _SLOTS = 48
 _SPINS = 4096  # pause hints before the wait starts to yield the core (about 20 us)
 # the LLVM intrinsic for the spin-wait hint (numba's JIT has no inline-asm parser)
-_ARCH = binding.get_default_triple().split("-")[0]
+_TRIPLE = binding.get_default_triple()  # e.g. x86_64-unknown-linux-gnu
+_ARCH = _TRIPLE.split("-")[0]
+_POSIX = "windows" not in _TRIPLE and "win32" not in _TRIPLE  # sched_yield is POSIX
 _PAUSE = {"x86_64": "llvm.x86.sse2.pause", "aarch64": "llvm.aarch64.hint",
           "arm64": "llvm.aarch64.hint"}.get(_ARCH, "")
 
@@ -94,9 +96,10 @@ def _sched_yield(typingctx):
     """Give the core to another runnable thread (POSIX sched_yield)."""
 
     def codegen(context, builder, sig, args):
-        fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ir.IntType(32), []),
-                                            "sched_yield")
-        builder.call(fn, [])
+        if _POSIX:  # (elsewhere the wait keeps spinning with the pause hint)
+            fn = cgutils.get_or_insert_function(builder.module,
+                                                ir.FunctionType(ir.IntType(32), []), "sched_yield")
+            builder.call(fn, [])
         return context.get_dummy_value()
 
     return types.none(), codegen

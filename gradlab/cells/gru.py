@@ -21,6 +21,7 @@ from kernels.gru import (
     gru_forward_sweep,
     gru_step_jacobians,
 )
+from kernels.rnn import add_halves
 
 from .. import pair
 from ..params import Params
@@ -95,7 +96,7 @@ def backward(p: Params, trace, dh, dc, truncate):
         w["W"], w["U"], x, time_major(dh), cho)
     pair.run(gru_backward_part, (w["U"], Wrz, Wn, x, k["h"], k["a"], k["aux"], cho, truncate, gh,
                                  Drz, Dn, Dnr, dx, P, Q, dW2, dU2, db2, db_h2), _plan(p, x))
-    dW, dU, db, db_h = dW2[0] + dW2[1], dU2[0] + dU2[1], db2[0] + db2[1], db_h2[0] + db_h2[1]
+    dW, dU, db, db_h = add_halves(dW2, dU2, db2, db_h2)
     return Grads(h=np.ascontiguousarray(gh[1:].transpose(1, 0, 2)), h0=gh[0],
                  x=np.ascontiguousarray(dx.transpose(1, 0, 2)),
                  params={"W": dW, "U": dU, "b": db, "b_h": db_h})

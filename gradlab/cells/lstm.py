@@ -32,6 +32,7 @@ from kernels.lstm import (
     lstm_forward_sweep,
     lstm_step_jacobians,
 )
+from kernels.rnn import add_halves
 
 from .. import pair
 from ..params import Params
@@ -136,7 +137,7 @@ def backward(p: Params, trace, dh, dc, truncate):
     gh, gc, D, dx, Pb, dW2, dU2, db2, dP2 = lstm_backward_setup(W, U, x, dht, dct)
     pair.run(lstm_backward_part, (W, U, P, x, k["h"], k["c"], k["a"], peep, coupled, truncate,
                                   gh, gc, D, dx, Pb, dW2, dU2, db2, dP2), _plan(p, x))
-    dW, dU, db, dP = dW2[0] + dW2[1], dU2[0] + dU2[1], db2[0] + db2[1], dP2[0] + dP2[1]
+    dW, dU, db, dP = add_halves(dW2, dU2, db2, dP2)
     grads = {"W": dW, "U": dU, "b": db, "b_h": db.copy()}
     if peep:
         grads["P"] = dP

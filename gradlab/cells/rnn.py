@@ -5,8 +5,8 @@ with per-unit leak a in (0, 1] and carry k = 1 - a, or k = 1 in the residual for
 
 Large enough passes run on two threads in lock step (``gradlab.pair``): the forward and
 backward sweeps split each step's units between them, and the parameter gradients split
-the steps. The sums are the same, in the same order, as on one thread
-(``kernels.rnn.rnn_forward``, ``rnn_backward``), so the results are identical bit for bit.
+the steps. One thread runs the same pieces with the same sums, in the same order, so the
+results are identical bit for bit.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import numpy as np
 
 from kernels._flags import ACTIVATIONS
 from kernels.rnn import (
+    add_halves,
     backward_part,
     backward_setup,
     forward_setup,
@@ -119,7 +120,7 @@ def backward(p: Params, trace, dh, dc, truncate):
     pair.run(backward_part, (W, U, Ws, d, x, c["s"], c["v"], carry, a,
                              ACTIVATIONS[p.options["activation"]], dht, truncate, gh, delta, dx,
                              P, S, dW2, dU2, db2, dWs2), _plan(W, Ws, x))
-    dW, dU, db, dWs = dW2[0] + dW2[1], dU2[0] + dU2[1], db2[0] + db2[1], dWs2[0] + dWs2[1]
+    dW, dU, db, dWs = add_halves(dW2, dU2, db2, dWs2)
     grads = {"W": dW, "U": dU, "b": db, "b_h": db.copy()}
     if d:
         grads["Ws"] = dWs
