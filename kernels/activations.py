@@ -31,6 +31,24 @@ _CLAMP = 708.0  # |exp argument| limit: 2^k stays a normal number
 
 
 @kernel
+def exp_parts(y):
+    """(P, Q, 2^k) with e^y = 2^k (Q + P) / (Q - P), for |y| <= 708 (Cephes' exp.c).
+
+    y = k ln2 + r, |r| <= ln2 / 2; k is rounded by adding 1.5 * 2^52 (it then sits in the
+    low bits of kd) and 2^k is built in the exponent bits. The callers fold the division
+    into their own, so each activation costs one.
+    """
+    kd = y * _LOG2E + _MAGIC
+    k = kd - _MAGIC
+    r = (y - k * _LN2_HI) - k * _LN2_LO
+    rr = r * r
+    px = r * ((_EP0 * rr + _EP1) * rr + _EP2)
+    qx = ((_EQ0 * rr + _EQ1) * rr + _EQ2) * rr + _EQ3
+    p2 = np.int64((np.float64(kd).view(np.int64) - _MAGIC_BITS + 1023) << 52).view(np.float64)
+    return px, qx, p2
+
+
+@kernel
 def tanh_vec(x):
     """tanh(x) as arithmetic, bit operations and selects only, so that loops calling it vectorise.
 
@@ -51,13 +69,7 @@ def tanh_vec(x):
     den_small = ((s + _TQ1) * s + _TQ2) * s + _TQ3
     y = 2.0 * ax
     y = y if y < 40.0 else 40.0  # also maps inf (and nan, fixed below) into range
-    kd = y * _LOG2E + _MAGIC
-    k = kd - _MAGIC
-    r = (y - k * _LN2_HI) - k * _LN2_LO
-    rr = r * r
-    px = r * ((_EP0 * rr + _EP1) * rr + _EP2)
-    qx = ((_EQ0 * rr + _EQ1) * rr + _EQ2) * rr + _EQ3
-    p2 = np.int64((np.float64(kd).view(np.int64) - _MAGIC_BITS + 1023) << 52).view(np.float64)
+    px, qx, p2 = exp_parts(y)
     d = qx - px
     num_big = 2.0 * d
     den_big = p2 * (qx + px) + d
@@ -88,13 +100,7 @@ def sigmoid_vec(x):
     y = -xd
     y = y if y < _CLAMP else _CLAMP  # (nan also becomes 708 here; fixed below)
     y = y if y > -_CLAMP else -_CLAMP
-    kd = y * _LOG2E + _MAGIC
-    k = kd - _MAGIC
-    r = (y - k * _LN2_HI) - k * _LN2_LO
-    rr = r * r
-    px = r * ((_EP0 * rr + _EP1) * rr + _EP2)
-    qx = ((_EQ0 * rr + _EQ1) * rr + _EQ2) * rr + _EQ3
-    p2 = np.int64((np.float64(kd).view(np.int64) - _MAGIC_BITS + 1023) << 52).view(np.float64)
+    px, qx, p2 = exp_parts(y)
     d = qx - px
     out = d / (d + p2 * (qx + px))
     out = 0.0 if xd < -_CLAMP else out

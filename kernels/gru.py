@@ -291,13 +291,9 @@ def gru_backward_part(U, Wrz, Wn, x, h, a, aux, cho, truncate, gh, Drz, Dn, Dnr,
     if not gru_backward_sweep(Wrz, Wn, h, a, aux, cho, truncate, gh, Drz, Dn, Dnr, P, Q, pieces,
                               flags, part, parts):
         return False
-    T = x.shape[0]
-    cut = time_halves(T, pieces)
-    for q in range(part, 2, parts):  # the two halves of time, whatever the pieces
-        lo, hi = (cut + 1, T) if q == 0 else (1, cut)
-        if lo <= hi:
-            gru_backward_grads(U, x, h, aux, Drz, Dn, Dnr, cho, lo, hi, dW2[q], dU2[q], db2[q],
-                               db_h2[q], dx)
+    for q, lo, hi in time_halves(x.shape[0], pieces, part, parts):
+        gru_backward_grads(U, x, h, aux, Drz, Dn, Dnr, cho, lo, hi, dW2[q], dU2[q], db2[q],
+                           db_h2[q], dx)
     return True
 
 

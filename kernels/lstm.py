@@ -248,12 +248,8 @@ def lstm_backward_part(W, U, Pp, x, h, c, a, peep, coupled, truncate, gh, gc, D,
     if not lstm_backward_sweep(W, Pp, h, c, a, peep, coupled, truncate, gh, gc, D, Pb, pieces,
                                flags, part, parts):
         return False
-    T = x.shape[0]
-    cut = time_halves(T, pieces)
-    for q in range(part, 2, parts):  # the two halves of time, whatever the pieces
-        lo, hi = (cut + 1, T) if q == 0 else (1, cut)
-        if lo <= hi:
-            lstm_backward_grads(U, x, h, c, D, peep, lo, hi, dW2[q], dU2[q], db2[q], dP2[q], dx)
+    for q, lo, hi in time_halves(x.shape[0], pieces, part, parts):
+        lstm_backward_grads(U, x, h, c, D, peep, lo, hi, dW2[q], dU2[q], db2[q], dP2[q], dx)
     return True
 
 

@@ -409,11 +409,14 @@ def add_halves(*accumulators):
     return tuple(acc[0] + acc[1] for acc in accumulators)
 
 
-def time_halves(T, pieces):
-    """The step that ends the earlier of the two halves of time whose gradients are summed
-    separately (the later half ends at T): T // 2 for a sweep in two pieces, whose threads
-    take a half each; 0 (one half, all of time) for a single piece."""
-    return T // 2 if pieces == 2 else 0
+def time_halves(T, pieces, part, parts):
+    """(q, lo, hi): the halves of time, steps lo..hi, whose gradients thread ``part`` of
+    ``parts`` sums, each into accumulator q (the caller adds the two, ``add_halves``). For a
+    sweep in two pieces the halves end at T // 2 and T, one per thread; a single piece has
+    one half, all of time."""
+    cut = T // 2 if pieces == 2 else 0
+    halves = ((0, cut + 1, T), (1, 1, cut))
+    return [halves[q] for q in range(part, 2, parts) if halves[q][1] <= halves[q][2]]
 
 
 def backward_part(W, U, Ws, delay, x, s, v, carry, a, act, dh, truncate, gh, delta, dx, P, S,
@@ -426,13 +429,9 @@ def backward_part(W, U, Ws, delay, x, s, v, carry, a, act, dh, truncate, gh, del
     if not backward_sweep(W, Ws, delay, v, carry, a, act, dh, truncate, gh, delta, P, S, pieces,
                           flags, part, parts):
         return False
-    T = x.shape[0]
-    cut = time_halves(T, pieces)
-    for q in range(part, 2, parts):  # the two halves of time, whatever the pieces
-        lo, hi = (cut + 1, T) if q == 0 else (1, cut)
-        if lo <= hi:
-            backward_grads(U, Ws, delay, x, s, delta, lo, hi, dW2[q], dU2[q], db2[q], dWs2[q], dx,
-                           pieces == 2)
+    for q, lo, hi in time_halves(x.shape[0], pieces, part, parts):
+        backward_grads(U, Ws, delay, x, s, delta, lo, hi, dW2[q], dU2[q], db2[q], dWs2[q], dx,
+                       pieces == 2)
     return True
 
 
