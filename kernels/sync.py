@@ -31,10 +31,10 @@ from ._flags import kernel
 ABORT = 32  # slot of the abort flag
 _SLOTS = 48
 _SPINS = 4096  # pause hints before the wait starts to yield the core (about 20 us)
-# the LLVM intrinsic for the spin-wait hint (numba's JIT has no inline-asm parser)
 _TRIPLE = binding.get_default_triple()  # e.g. x86_64-unknown-linux-gnu
 _ARCH = _TRIPLE.split("-")[0]
 _POSIX = "windows" not in _TRIPLE and "win32" not in _TRIPLE  # sched_yield is POSIX
+# the LLVM intrinsic for the spin-wait hint (numba's JIT has no inline-asm parser)
 _PAUSE = {"x86_64": "llvm.x86.sse2.pause", "aarch64": "llvm.aarch64.hint",
           "arm64": "llvm.aarch64.hint"}.get(_ARCH, "")
 
