@@ -13,6 +13,7 @@ from types import MappingProxyType
 
 import numpy as np
 
+from .blas import one_blas_thread
 from .cells import get_cell
 from .params import Params
 
@@ -91,7 +92,8 @@ def forward(params: Params, x, h0=None, c0=None) -> Trace:
         c0 = _batched(c0, "c0", 2, params.dtype)
         if c0.shape != (B, n):
             raise ValueError(f"c0 has shape {c0.shape}; expected ({B}, {n})")
-    return get_cell(params.cell).forward(params, x, h0, c0)
+    with one_blas_thread():  # the kernels' BLAS on this thread (see gradlab.pair.run)
+        return get_cell(params.cell).forward(params, x, h0, c0)
 
 
 def backward(params: Params, trace: Trace, dh, *, dc=None, truncate: int | None = None) -> Grads:
@@ -113,7 +115,8 @@ def backward(params: Params, trace: Trace, dh, *, dc=None, truncate: int | None 
     k = 0 if truncate is None else int(truncate)
     if truncate is not None and k < 1:
         raise ValueError(f"truncate={truncate!r} must be a positive number of steps, or None")
-    return get_cell(params.cell).backward(params, trace, dh, dc, k)
+    with one_blas_thread():  # the kernels' BLAS on this thread (see gradlab.pair.run)
+        return get_cell(params.cell).backward(params, trace, dh, dc, k)
 
 
 def step_jacobians(params: Params, trace: Trace) -> np.ndarray:

@@ -57,17 +57,15 @@ def run(kernel, args: tuple, plan: tuple[int, int]):
     """
     pieces, parts = plan
     flags = new_flags()
-    if pieces == 1:  # small: one thread, BLAS as configured
-        return kernel(*args, pieces, flags, 0, 1)
-    # A sweep cut in two pieces takes its gradients in whole halves of time, with BLAS on the
-    # calling thread, on one thread as on two: a threaded OpenBLAS called from two threads at
-    # once is 10 to 20 times slower than one call on each core (measured: two dgemms of
-    # 512 x 500 x 128 took 16 ms instead of 1.8), and a threaded product need not give the
-    # same bits as a serial one. The limit is per thread (gradlab.blas), so concurrent
+    # The kernels' matrix products run with BLAS on the calling thread, on one thread as on
+    # two (gradlab.ops sets that for the caller's thread; the second thread sets its own): a
+    # threaded OpenBLAS called from two threads at once is 10 to 20 times slower than one
+    # call on each core (measured: two dgemms of 512 x 500 x 128 took 16 ms instead of 1.8),
+    # a threaded product need not give the same bits as a serial one, and on a busy machine
+    # its waiting threads stall. The limit is per thread (gradlab.blas), so concurrent
     # callers do not undo each other's.
     if parts == 1:
-        with one_blas_thread():
-            return kernel(*args, pieces, flags, 0, 1)
+        return kernel(*args, pieces, flags, 0, 1)
     errors = []
 
     def second():
@@ -81,8 +79,7 @@ def run(kernel, args: tuple, plan: tuple[int, int]):
     thread = threading.Thread(target=second, name="gradlab-pair", daemon=True)
     thread.start()
     try:
-        with one_blas_thread():
-            out = kernel(*_own(args), pieces, flags, 0, 2)
+        out = kernel(*_own(args), pieces, flags, 0, 2)
     except BaseException:
         flags[ABORT] = 1
         raise

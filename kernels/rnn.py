@@ -26,10 +26,12 @@ Where the time goes, and what is done about it (n = 128, T = 1000, B = 1):
 - tanh and sigmoid: numba calls libm one scalar at a time (as slow as the product itself at
   n = 128), so ``kernels.activations`` writes them as arithmetic, bit operations and selects
   that LLVM vectorises. Linear and ReLU loops vectorise as written.
-- What is not sequential is BLAS matrix products, one per chunk of steps (``block_steps``),
-  written in plain NumPy: U x_t before the forward sweep (straight into v), and dW, dU, db,
-  dx, dWs after the backward sweep, each half of time summed on its own (``backward_part``;
-  on two threads each takes a half).
+- What is not sequential is BLAS matrix products, written in plain NumPy: U x_t before the
+  forward sweep (straight into v), and dW, dU, db, dx, dWs after the backward sweep, each
+  half of time summed on its own (``backward_part``; on two threads each takes a half).
+  ``gradlab.pair`` keeps BLAS on the calling thread for them: a threaded OpenBLAS stalls for
+  milliseconds whenever another process holds the second core (measured at n = 128,
+  T = 1000 with one busy neighbour: 44 ms instead of 6), and gains little at these sizes.
 """
 
 import functools
@@ -39,24 +41,6 @@ import numpy as np
 from ._flags import LINEAR, RELU, SIGMOID, TANH, kernel
 from .activations import sigmoid_vec, tanh_vec
 from .sync import meet, split
-
-# Steps per block of the matrix products (U x_t before, dW, dU, dx, dWs after each block of
-# the sweeps). OpenBLAS, as shipped in the numpy and scipy wheels, runs a dgemm on the calling
-# thread when m * n * k < 2^19, and threads it above. A threaded call stalls for milliseconds
-# whenever another process holds the second core (measured at n = 128, T = 1000 with one
-# busy neighbour: 44 ms instead of 6). So blocks are sized to stay below 2^19 when they can
-# still hold 16 steps (small n, where products are cheap anyway), else they hold about
-# _BLOCK numbers (2 MB) and the products are few and large.
-_SERIAL_MNK = (1 << 19) - 1
-_BLOCK = 1 << 18
-
-
-def block_steps(T, B, p, q):
-    """Steps per block for products of (steps * B) x p by p x q (see above)."""
-    c = _SERIAL_MNK // (B * p * q)
-    if c < 16:
-        c = _BLOCK // (B * max(p, q))
-    return max(1, min(T, c))
 
 
 @kernel
@@ -165,19 +149,12 @@ def quiet(fn):
 
 @quiet
 def input_products(U, x, out):
-    """out[t] = U x_t for every step, one matrix product per block of steps.
+    """out[t] = U x_t for every step, one matrix product.
 
-    U (q, m), x (T, B, m), out (T, B, q) C-contiguous. Blocks keep each product on the
-    calling thread (``block_steps``).
+    U (q, m), x (T, B, m), out (T, B, q) C-contiguous.
     """
     T, B, m = x.shape
-    q = U.shape[0]
-    X = np.ascontiguousarray(x).reshape(T * B, m)
-    O = out.reshape(T * B, q)
-    C = block_steps(T, B, m, q)
-    for lo in range(0, T, C):
-        hi = min(T, lo + C)
-        np.dot(X[lo * B : hi * B], U.T, out=O[lo * B : hi * B])
+    np.dot(x.reshape(T * B, m), U.T, out=out.reshape(T * B, U.shape[0]))
 
 
 def forward_setup(W, U, Ws, x, h0):
@@ -342,39 +319,23 @@ def backward_sweep(W, Ws, delay, v, carry, a, act, dh, truncate, gh, delta, P, S
 
 
 @quiet
-def backward_grads(U, Ws, delay, x, s, delta, lo, hi, dW, dU, db, dWs, dx, whole):
+def backward_grads(U, Ws, delay, x, s, delta, lo, hi, dW, dU, db, dWs, dx):
     """Add steps lo..hi's share to dW, dU, db, dWs and write dx[lo-1 .. hi-1].
 
-    delta[t - 1] = dL/dz_t as left by ``backward_sweep``. One product per chunk of steps
-    (chunks end at T, T - C, T - 2C, ...), so the sums depend only on (lo, hi) and
-    ``whole``: C is all T steps when ``whole`` (a sweep cut in two pieces, whose pair keeps
-    BLAS on each calling thread, see ``gradlab.pair``), else ``block_steps``.
+    delta[t - 1] = dL/dz_t as left by ``backward_sweep``; one product for each.
     """
     T, B, m = x.shape
     n = U.shape[0]
-    skip = Ws.shape[0] > 0
-    C = T if whole else block_steps(T, B, n, n)  # dW, db, dWs
-    top = hi
-    while top >= lo:
-        bot = max(lo, T - ((T - top) // C + 1) * C + 1)
-        c = top - bot + 1
-        D = delta[bot - 1 : top].reshape(c * B, n)  # rows: steps bot..top
-        dW += D.T @ s[bot - 1 : top].reshape(c * B, n)
-        db += D.sum(axis=0)
-        k = max(bot, delay)  # first step with a skip input s_{t-d}
-        if skip and k <= top:
-            Dd = delta[k - 1 : top].reshape((top - k + 1) * B, n)
-            dWs += Dd.T @ s[k - delay : top - delay + 1].reshape((top - k + 1) * B, n)
-        top = bot - 1
-    C = T if whole else block_steps(T, B, n, m)  # dU, dx
-    top = hi
-    while top >= lo:
-        bot = max(lo, T - ((T - top) // C + 1) * C + 1)
-        c = top - bot + 1
-        D = delta[bot - 1 : top].reshape(c * B, n)
-        dU += D.T @ x[bot - 1 : top].reshape(c * B, m)
-        np.dot(D, U, out=dx[bot - 1 : top].reshape(c * B, m))
-        top = bot - 1
+    c = hi - lo + 1
+    D = delta[lo - 1 : hi].reshape(c * B, n)  # rows: steps lo..hi
+    dW += D.T @ s[lo - 1 : hi].reshape(c * B, n)
+    db += D.sum(axis=0)
+    k = max(lo, delay)  # first step with a skip input s_{t-d}
+    if Ws.shape[0] > 0 and k <= hi:
+        Dd = delta[k - 1 : hi].reshape((hi - k + 1) * B, n)
+        dWs += Dd.T @ s[k - delay : hi - delay + 1].reshape((hi - k + 1) * B, n)
+    dU += D.T @ x[lo - 1 : hi].reshape(c * B, m)
+    np.dot(D, U, out=dx[lo - 1 : hi].reshape(c * B, m))
 
 
 def backward_setup(W, U, Ws, x, dh):
@@ -430,8 +391,7 @@ def backward_part(W, U, Ws, delay, x, s, v, carry, a, act, dh, truncate, gh, del
                           flags, part, parts):
         return False
     for q, lo, hi in time_halves(x.shape[0], pieces, part, parts):
-        backward_grads(U, Ws, delay, x, s, delta, lo, hi, dW2[q], dU2[q], db2[q], dWs2[q], dx,
-                       pieces == 2)
+        backward_grads(U, Ws, delay, x, s, delta, lo, hi, dW2[q], dU2[q], db2[q], dWs2[q], dx)
     return True
 
 
