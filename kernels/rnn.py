@@ -40,7 +40,8 @@ import numpy as np
 
 from ._flags import LINEAR, RELU, SIGMOID, TANH, kernel
 from .activations import sigmoid_vec, tanh_vec
-from .sync import meet, split
+from .matvec import blocked_pieces, blocked_product
+from .sync import aligned_empty, publish, split, wait
 
 
 @kernel
@@ -157,96 +158,118 @@ def input_products(U, x, out):
     np.dot(x.reshape(T * B, m), U.T, out=out.reshape(T * B, U.shape[0]))
 
 
-def forward_setup(W, U, Ws, x, h0):
-    """The arrays of a forward pass: s (T+1, B, n) with s[0] = h0; v (T, B, n) holding U x_t
-    (the sweep replaces it by phi(z_t)); W^T and Ws^T, whose rows the sweep reads; and P
-    (2, 2, B, n), the two pieces' partial products for even and odd steps."""
+def _own_units(n, pieces):
+    """Each piece's units as a range (``split``)."""
+    return [range(*split(n, q, pieces)) for q in range(pieces)]
+
+
+def _outputs(pieces, B, width, dtype):
+    """Each piece's product buffer (pieces, B, >= width), padded so that each piece's is on
+    cache lines of its own (the threads write theirs every step)."""
+    return aligned_empty((pieces, B, width + 64 // np.dtype(dtype).itemsize), dtype)
+
+
+def _no_skip(M):
+    """An empty stand-in for the skip path's blocks, of the same type as M's."""
+    return np.zeros(M.shape[:2] + (0,) + M.shape[3:], M.dtype)
+
+
+def forward_setup(W, U, Ws, x, h0, pieces):
+    """The arrays of a forward pass: s (T+1, B, n) with s[0] = h0; v (T, B, n) for phi(z_t);
+    for each piece, the columns of W^T, U^T (and Ws^T) that give its units' z_t, in blocks
+    (``kernels.matvec.blocked``); O (pieces, B, width), each piece's product."""
     T, B, m = x.shape
     n = W.shape[0]
-    s = np.empty((T + 1, B, n), dtype=W.dtype)  # (T+1, B, n)
-    v = np.empty((T, B, n), dtype=W.dtype)  # (T, B, n)
+    s = aligned_empty((T + 1, B, n), W.dtype)  # (T+1, B, n)
     s[0] = h0
-    input_products(U, x, v)
-    P = np.zeros((2, 2, B, n), dtype=W.dtype)  # (parity, piece, B, n); zero: see backward_setup
-    return s, v, np.ascontiguousarray(W.T), np.ascontiguousarray(Ws.T), P
+    units = _own_units(n, pieces)
+    Mf = blocked_pieces(W.T, units)  # (pieces, nb, n, width)
+    Mu = blocked_pieces(U.T, units)  # (pieces, nb, m, width)
+    Ms = blocked_pieces(Ws.T, units) if Ws.shape[0] else _no_skip(Mf)
+    return (s, np.empty((T, B, n), W.dtype), Mf, Mu, Ms,
+            _outputs(pieces, B, Mf.shape[1] * Mf.shape[3], W.dtype))
 
 
 @kernel
-def forward_sweep(WT, WsT, delay, b, s, v, carry, a, act, P, pieces, flags, part, parts):
+def forward_sweep(Mf, Mu, Ms, delay, b, x, s, v, carry, a, act, O, pieces, flags, part, parts):
     """Steps 1..T of the forward pass, as thread ``part`` of ``parts`` (1 or 2).
 
-    The units are cut in two pieces (``split``); each thread owns one (one thread: both).
-    Per step, piece q's owner multiplies its own units of h_{t-1} into a partial product
-    over all units, P[t % 2, q] = sum_{j in q} h_{t-1, j} W^T[j] (+ the skip term); after a
-    meeting it adds the two partials on its own units and applies phi. So each core reads
-    only its rows of W^T, and the threads meet once per step. The sum is the same on one
-    thread or two (P0 + P1), so the results are identical bit for bit.
-    Returns False if the pair was aborted.
+    The units are cut in pieces (``split``); each thread owns one (one thread: both) and
+    computes z_t on its units only, from all of h_{t-1}: first the sum over its own units of
+    h_{t-1}, U x_t (and the skip term, from a step both threads passed long ago), then, once the
+    partner has published its half of h_{t-1}, the sum over the partner's units. Waiting for
+    the partner thus overlaps with half of the product, and only h itself crosses between the
+    cores. Each piece's sums run in a fixed order, so one thread running both pieces gives
+    the same bits as two. Returns False if the pair was aborted.
     """
     T, B, n = v.shape
-    skip = WsT.shape[0] > 0
     for t in range(1, T + 1):
-        Pt = P[t % 2]  # (2, B, n); the other parity may still be read by the partner
-        for q in range(part, pieces, parts):
-            j0, j1 = split(n, q, pieces)
-            rows_product(WT, s[t - 1], Pt[q], False, j0, j1)  # W h_{t-1}, our rows
-            if skip and t - delay >= 0:
-                rows_product(WsT, s[t - delay], Pt[q], True, j0, j1)
-        if not meet(flags, part, parts, t):
+        for q in range(part, pieces, parts):  # our units of h_{t-1}: written by us
+            lo, hi = split(n, q, pieces)
+            for bi in range(B):
+                blocked_product(Mf[q], s[t - 1, bi], O[q, bi], False, lo, hi)
+                blocked_product(Mu[q], x[t - 1, bi], O[q, bi], True, 0, x.shape[2])
+                if delay > 0 and t - delay >= 0:  # published at step t - delay <= t - 2
+                    blocked_product(Ms[q], s[t - delay, bi], O[q, bi], True, 0, n)
+        if not wait(flags, part, parts, t - 1):  # the partner's units of h_{t-1}
             return False
         for q in range(part, pieces, parts):
             lo, hi = split(n, q, pieces)
             w = hi - lo
             bw, cw, aw = b[lo:hi], carry[lo:hi], a[lo:hi]  # (w,): our units
-            # (loops over slices from 0, not over range(lo, hi): LLVM vectorises these only)
             for bi in range(B):
-                p0 = Pt[0, bi, lo:hi]
-                p1 = Pt[1, bi, lo:hi]
-                vb = v[t - 1, bi, lo:hi]  # holds U x_t until replaced by phi(z_t)
+                o = O[q, bi]
+                if hi < n:
+                    blocked_product(Mf[q], s[t - 1, bi], o, True, hi, n)
+                if lo > 0:
+                    blocked_product(Mf[q], s[t - 1, bi], o, True, 0, lo)
+                # (loops over slices from 0, not over range(lo, hi): LLVM vectorises these only)
+                vb = v[t - 1, bi, lo:hi]
                 sp = s[t - 1, bi, lo:hi]
                 sb = s[t, bi, lo:hi]
-                # one loop per activation (see phi), so that all but sigmoid (libm exp) vectorise
+                # one loop per activation (see phi), so that each vectorises
                 if act == TANH:
                     for i in range(w):
-                        vi = tanh_vec(((p0[i] + p1[i]) + vb[i]) + bw[i])
+                        vi = tanh_vec(o[i] + bw[i])
                         vb[i] = vi
                         sb[i] = cw[i] * sp[i] + aw[i] * vi
                 elif act == LINEAR:
                     for i in range(w):
-                        vi = ((p0[i] + p1[i]) + vb[i]) + bw[i]
+                        vi = o[i] + bw[i]
                         vb[i] = vi
                         sb[i] = cw[i] * sp[i] + aw[i] * vi
                 elif act == RELU:
                     for i in range(w):
-                        zi = ((p0[i] + p1[i]) + vb[i]) + bw[i]
+                        zi = o[i] + bw[i]
                         vi = zi if zi > 0.0 else (zi if zi != zi else 0.0)
                         vb[i] = vi
                         sb[i] = cw[i] * sp[i] + aw[i] * vi
                 else:  # SIGMOID
                     for i in range(w):
-                        vi = sigmoid_vec(((p0[i] + p1[i]) + vb[i]) + bw[i])
+                        vi = sigmoid_vec(o[i] + bw[i])
                         vb[i] = vi
                         sb[i] = cw[i] * sp[i] + aw[i] * vi
+        publish(flags, part, parts, t)  # our units of h_t
     return True
 
 
 @kernel
-def backward_sweep(W, Ws, delay, v, carry, a, act, dh, truncate, gh, delta, P, S, pieces,
+def backward_sweep(Mb, Msb, delay, v, carry, a, act, dh, truncate, gh, delta, O, S, pieces,
                    flags, part, parts):
     """The sequential part of BPTT, steps T, T-1, ..., 1, as thread ``part`` of ``parts``.
 
     Fills gh (T+1, B, n) = total dL/ds_t and delta (T, B, n), delta[t-1] = dL/dz_t. As in
-    ``forward_sweep``, each thread owns a piece of the units: it computes delta_t on them
-    from its own part of gh[t], multiplies them into a partial W^T delta_t over all units
-    (P[t % 2, q]; the skip path's into S), and after one meeting per step adds both pieces'
-    partials on its own units of gh[t-1] (and gh[t-d]). Returns False if aborted.
+    ``forward_sweep``, each thread owns a piece of the units: per step it computes delta_t on
+    them from its part of gh[t] and publishes it, sums W^T delta_t for its units over its own
+    units of delta_t, and, once the partner's half has arrived, over the partner's (and the
+    skip path's Ws^T delta_t into gh[t-d]). Before returning it waits for the partner's last
+    delta, which the parameter gradients read. Returns False if aborted.
     """
     T, B, n = v.shape
-    skip = Ws.shape[0] > 0
+    skip = delay > 0
     for t in range(T, 0, -1):
         d = delta[t - 1]
-        Pt = P[t % 2]  # (2, B, n)
-        St = S[t % 2]
+        count = T - t + 1
         flow = flows(t, t - 1, truncate)
         flow_skip = skip and t - delay >= 0 and flows(t, t - delay, truncate)
         for q in range(part, pieces, parts):
@@ -271,11 +294,13 @@ def backward_sweep(W, Ws, delay, v, carry, a, act, dh, truncate, gh, delta, P, S
                 else:  # LINEAR
                     for i in range(w):
                         db_[i] = g[i] * aw[i] * 1.0
-            if flow:
-                rows_product(W, d, Pt[q], False, lo, hi)  # W^T delta_t, our rows
-            if flow_skip:
-                rows_product(Ws, d, St[q], False, lo, hi)
-        if not meet(flags, part, parts, T - t + 1):
+        publish(flags, part, parts, count)  # our units of delta_t
+        if flow:
+            for q in range(part, pieces, parts):
+                lo, hi = split(n, q, pieces)
+                for bi in range(B):
+                    blocked_product(Mb[q], d[bi], O[q, bi], False, lo, hi)
+        if (flow or flow_skip) and not wait(flags, part, parts, count):
             return False
         for q in range(part, pieces, parts):
             lo, hi = split(n, q, pieces)
@@ -284,21 +309,24 @@ def backward_sweep(W, Ws, delay, v, carry, a, act, dh, truncate, gh, delta, P, S
             # gh[t-1] = dh[t-1] + (carry * gh[t] + W^T delta_t); only dh[t-1] across a cut
             if flow:
                 for bi in range(B):
+                    o = O[q, bi]
+                    if hi < n:
+                        blocked_product(Mb[q], d[bi], o, True, hi, n)
+                    if lo > 0:
+                        blocked_product(Mb[q], d[bi], o, True, 0, lo)
                     g = gh[t, bi, lo:hi]
                     gp = gh[t - 1, bi, lo:hi]
-                    p0 = Pt[0, bi, lo:hi]
-                    p1 = Pt[1, bi, lo:hi]
                     if skip:
                         for i in range(w):
-                            gp[i] = gp[i] + (cw[i] * g[i] + (p0[i] + p1[i]))
+                            gp[i] = gp[i] + (cw[i] * g[i] + o[i])
                     elif t > 1:
                         up = dh[t - 2, bi, lo:hi]
                         for i in range(w):
-                            gp[i] = up[i] + (cw[i] * g[i] + (p0[i] + p1[i]))
+                            gp[i] = up[i] + (cw[i] * g[i] + o[i])
                     else:
                         for i in range(w):
-                            gp[i] = 0.0 + (cw[i] * g[i] + (p0[i] + p1[i]))
-            elif not skip:  # (loops, not slice assignment: see rows_product's note)
+                            gp[i] = 0.0 + (cw[i] * g[i] + o[i])
+            elif not skip:  # (loops, not slice assignment: see forward_sweep's note)
                 for bi in range(B):
                     gp = gh[t - 1, bi, lo:hi]
                     if t > 1:
@@ -310,12 +338,12 @@ def backward_sweep(W, Ws, delay, v, carry, a, act, dh, truncate, gh, delta, P, S
                             gp[i] = 0.0
             if flow_skip:
                 for bi in range(B):
+                    sq = S[q, bi]
+                    blocked_product(Msb[q], d[bi], sq, False, 0, n)
                     gs = gh[t - delay, bi, lo:hi]
-                    s0 = St[0, bi, lo:hi]
-                    s1 = St[1, bi, lo:hi]
                     for i in range(w):
-                        gs[i] = gs[i] + (s0[i] + s1[i])
-    return True
+                        gs[i] = gs[i] + sq[i]
+    return wait(flags, part, parts, T)  # every unit's delta, for the parameter gradients
 
 
 @quiet
@@ -338,28 +366,31 @@ def backward_grads(U, Ws, delay, x, s, delta, lo, hi, dW, dU, db, dWs, dx):
     np.dot(D, U, out=dx[lo - 1 : hi].reshape(c * B, m))
 
 
-def backward_setup(W, U, Ws, x, dh):
-    """The arrays a backward pass fills: gh (T+1, B, n), delta (T, B, n), dx (T, B, m), the
-    sweep's partial products P, S (``backward_sweep``; zero, so that a single piece adds a
-    zero partner), and for each of the two halves of time (``backward_part``) its own dW, dU,
-    db, dWs (2, ...). gh starts as what the sweep adds to: with a skip path all of dh (skip
-    terms arrive out of order), else only gh[T] = dh[T-1] (the sweep writes each gh[t-1]
-    once, from dh[t-2])."""
+def backward_setup(W, U, Ws, x, dh, pieces):
+    """The arrays a backward pass fills: gh (T+1, B, n), delta (T, B, n), dx (T, B, m); for
+    each piece the columns of W (and Ws) that give its units' W^T delta_t, in blocks, and its
+    product buffers O, S (``backward_sweep``); and for each of the two halves of time
+    (``backward_part``) its own dW, dU, db, dWs (2, ...). gh starts as what the sweep adds
+    to: with a skip path all of dh (skip terms arrive out of order), else only gh[T] =
+    dh[T-1] (the sweep writes each gh[t-1] once, from dh[t-2])."""
     T, B, m = x.shape
     n = W.shape[0]
     dt = W.dtype
     k = Ws.shape[0]
-    gh = np.empty((T + 1, B, n), dt)  # (T+1, B, n)
+    gh = aligned_empty((T + 1, B, n), dt)  # (T+1, B, n)
     if k:
         gh[0] = 0.0
         gh[1:] = dh
     else:
         gh[T] = dh[T - 1]
+    units = _own_units(n, pieces)
+    Mb = blocked_pieces(W, units)  # (pieces, nb, n, width)
+    Msb = blocked_pieces(Ws, units) if k else _no_skip(Mb)
+    width = Mb.shape[1] * Mb.shape[3]
     return (gh,
-            np.empty((T, B, n), dt),  # delta (T, B, n)
+            aligned_empty((T, B, n), dt),  # delta (T, B, n)
             np.empty((T, B, m), dt),  # dx (T, B, m)
-            np.zeros((2, 2, B, n), dt),  # P (parity, piece, B, n): partial W^T delta_t
-            np.zeros((2, 2, B, n), dt),  # S (parity, piece, B, n): partial Ws^T delta_t
+            Mb, Msb, _outputs(pieces, B, width, dt), _outputs(pieces, B, width, dt),
             np.zeros((2, n, n), dt), np.zeros((2, n, m), dt), np.zeros((2, n), dt),
             np.zeros((2, k, k), dt))
 
@@ -380,14 +411,14 @@ def time_halves(T, pieces, part, parts):
     return [halves[q] for q in range(part, 2, parts) if halves[q][1] <= halves[q][2]]
 
 
-def backward_part(W, U, Ws, delay, x, s, v, carry, a, act, dh, truncate, gh, delta, dx, P, S,
-                  dW2, dU2, db2, dWs2, pieces, flags, part, parts):
+def backward_part(Mb, Msb, U, Ws, delay, x, s, v, carry, a, act, dh, truncate, gh, delta, dx, O,
+                  S, dW2, dU2, db2, dWs2, pieces, flags, part, parts):
     """Thread ``part`` of ``parts`` of a backward pass: the sweep (split by units), then the
     parameter gradients (split by time: half q of time into dW2[q], dU2[q], ...; the caller
     adds the halves, ``add_halves``). Arrays from ``backward_setup``. Returns False if
     aborted. (``gradlab.cells.rnn`` runs it on one thread or two, with the same sums in the
     same order: the results are identical bit for bit.)"""
-    if not backward_sweep(W, Ws, delay, v, carry, a, act, dh, truncate, gh, delta, P, S, pieces,
+    if not backward_sweep(Mb, Msb, delay, v, carry, a, act, dh, truncate, gh, delta, O, S, pieces,
                           flags, part, parts):
         return False
     for q, lo, hi in time_halves(x.shape[0], pieces, part, parts):

@@ -106,15 +106,20 @@ def _sched_yield(typingctx):
 
 
 @kernel
-def meet(flags, part, parts, count):
-    """Meeting point number ``count`` (1, 2, ...) of a pair: publish it, wait for the partner.
+def publish(flags, part, parts, count):
+    """Tell the partner that this thread has passed point ``count`` (1, 2, ...): everything it
+    wrote before is visible to the partner once it sees the count (a release store)."""
+    if parts == 2:
+        _store_release(flags, part * 16, count)
 
-    Returns False if the run was aborted (the caller then returns at once). With one thread
-    (parts = 1) there is nobody to wait for.
-    """
+
+@kernel
+def wait(flags, part, parts, count):
+    """Wait until the partner has passed point ``count`` (``publish``); after that, everything
+    it wrote before is visible here (acquire loads). Returns False if the run was aborted
+    (the caller then returns at once). With one thread there is nobody to wait for."""
     if parts == 1:
         return True
-    _store_release(flags, part * 16, count)
     other = (1 - part) * 16
     spins = 0
     while _load_acquire(flags, other) < count:
@@ -126,6 +131,13 @@ def meet(flags, part, parts, count):
         else:
             _sched_yield()
     return True
+
+
+@kernel
+def meet(flags, part, parts, count):
+    """Meeting point number ``count`` of a pair: ``publish`` it, then ``wait`` for the partner."""
+    publish(flags, part, parts, count)
+    return wait(flags, part, parts, count)
 
 
 # A sweep cuts its units in two pieces when a step has at least MIN_STEP_WORK multiply-adds
@@ -144,6 +156,16 @@ def pieces_for(step_work, steps):
     many threads run, so the results are the same on any machine (threads only share out
     the pieces)."""
     return 2 if step_work >= MIN_STEP_WORK and step_work * steps >= MIN_PASS_WORK else 1
+
+
+def aligned_empty(shape, dtype) -> np.ndarray:
+    """np.empty(shape, dtype) starting on a 64-byte cache line, so that where two threads
+    write neighbouring rows (n = 128: the two halves of h_t) no line holds both halves."""
+    dtype = np.dtype(dtype)
+    count = int(np.prod(shape))
+    raw = np.empty(count * dtype.itemsize + 64, dtype=np.uint8)
+    start = -raw.ctypes.data % 64
+    return raw[start: start + count * dtype.itemsize].view(dtype).reshape(shape)
 
 
 @kernel

@@ -91,9 +91,10 @@ def forward(p: Params, x, h0, c0):
     Ws, d = _skip(p)
     xt = np.ascontiguousarray(x.transpose(1, 0, 2))  # (T, B, m)
     W = w["W"]
-    s, v, WT, WsT, P = forward_setup(W, w["U"], Ws, xt, h0)
-    pair.run(forward_sweep, (WT, WsT, d, w["b"] + w["b_h"], s, v, carry, a,
-                             ACTIVATIONS[p.options["activation"]], P), _plan(W, Ws, xt))
+    plan = _plan(W, Ws, xt)
+    s, v, Mf, Mu, Ms, O = forward_setup(W, w["U"], Ws, xt, h0, plan[0])
+    pair.run(forward_sweep, (Mf, Mu, Ms, d, w["b"] + w["b_h"], xt, s, v, carry, a,
+                             ACTIVATIONS[p.options["activation"]], O), plan)
     h = np.ascontiguousarray(s[1:].transpose(1, 0, 2))  # (B, T, n)
     return Trace("rnn", x, h0, h, gates={"phi": v.transpose(1, 0, 2)},
                  cache={"s": s, "v": v, "x": xt})
@@ -116,10 +117,11 @@ def backward(p: Params, trace, dh, dc, truncate):
     c = trace.cache
     dht = np.ascontiguousarray(dh.transpose(1, 0, 2))  # (T, B, n)
     W, U, x = w["W"], w["U"], c["x"]
-    gh, delta, dx, P, S, dW2, dU2, db2, dWs2 = backward_setup(W, U, Ws, x, dht)
-    pair.run(backward_part, (W, U, Ws, d, x, c["s"], c["v"], carry, a,
+    plan = _plan(W, Ws, x)
+    gh, delta, dx, Mb, Msb, O, S, dW2, dU2, db2, dWs2 = backward_setup(W, U, Ws, x, dht, plan[0])
+    pair.run(backward_part, (Mb, Msb, U, Ws, d, x, c["s"], c["v"], carry, a,
                              ACTIVATIONS[p.options["activation"]], dht, truncate, gh, delta, dx,
-                             P, S, dW2, dU2, db2, dWs2), _plan(W, Ws, x))
+                             O, S, dW2, dU2, db2, dWs2), plan)
     dW, dU, db, dWs = add_halves(dW2, dU2, db2, dWs2)
     grads = {"W": dW, "U": dU, "b": db, "b_h": db.copy()}
     if d:
