@@ -125,22 +125,24 @@ def block_width(dtype) -> int:
 def blocked(M, cols) -> np.ndarray:
     """M[:, cols] (p, len(cols)) in blocks of ``block_width`` columns, (nb, p, width), each block
     C-contiguous; the last block is padded with zero columns (their outputs are never read)."""
-    width = block_width(M.dtype)
-    cols = np.asarray(cols, dtype=np.intp)
-    nb = max(1, -(-len(cols) // width))
-    Mb = np.zeros((nb * width, M.shape[0]), dtype=M.dtype)
-    Mb[: len(cols)] = M.T[cols]
-    return np.ascontiguousarray(Mb.reshape(nb, width, M.shape[0]).transpose(0, 2, 1))
+    return blocked_pieces(M, [cols])[0]
 
 
 def blocked_pieces(M, col_lists) -> np.ndarray:
-    """``blocked`` for each piece's columns, stacked (pieces, nb, p, width) with the same nb."""
+    """``blocked`` for each piece's columns (a range or index list each), stacked
+    (pieces, nb, p, width) with the same nb for all."""
     width = block_width(M.dtype)
     nb = max(1, max(-(-len(c) // width) for c in col_lists))
-    out = np.zeros((len(col_lists), nb, M.shape[0], width), dtype=M.dtype)
+    out = np.empty((len(col_lists), nb, M.shape[0], width), dtype=M.dtype)
     for q, cols in enumerate(col_lists):
-        b = blocked(M, cols)
-        out[q, : b.shape[0]] = b
+        for k in range(nb):
+            part = cols[k * width: (k + 1) * width]
+            c = len(part)
+            if isinstance(part, range) and part.step == 1:
+                out[q, k, :, :c] = M[:, part.start: part.stop]
+            elif c:
+                out[q, k, :, :c] = M[:, np.asarray(part, dtype=np.intp)]
+            out[q, k, :, c:] = 0.0
     return out
 
 

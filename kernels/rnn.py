@@ -186,7 +186,7 @@ def forward_setup(W, U, Ws, x, h0, pieces):
     Mf = blocked_pieces(W.T, units)  # (pieces, nb, n, width)
     Mu = blocked_pieces(U.T, units)  # (pieces, nb, m, width)
     Ms = blocked_pieces(Ws.T, units) if Ws.shape[0] else _no_skip(Mf)
-    return (s, np.empty((T, B, n), W.dtype), Mf, Mu, Ms,
+    return (s, aligned_empty((T, B, n), W.dtype), Mf, Mu, Ms,
             _outputs(pieces, B, Mf.shape[1] * Mf.shape[3], W.dtype))
 
 

@@ -20,6 +20,8 @@ hint, not a guarantee: when another process or the host holds the second core, a
 waits, and GRADLAB_THREADS=1 (``gradlab.pair``) is the remedy.
 """
 
+import math
+
 import numpy as np
 from llvmlite import binding, ir
 from numba import types
@@ -162,7 +164,7 @@ def aligned_empty(shape, dtype) -> np.ndarray:
     """np.empty(shape, dtype) starting on a 64-byte cache line, so that where two threads
     write neighbouring rows (n = 128: the two halves of h_t) no line holds both halves."""
     dtype = np.dtype(dtype)
-    count = int(np.prod(shape))
+    count = math.prod(shape)
     raw = np.empty(count * dtype.itemsize + 64, dtype=np.uint8)
     start = -raw.ctypes.data % 64
     return raw[start: start + count * dtype.itemsize].view(dtype).reshape(shape)
