@@ -11,81 +11,92 @@ except W h and U x):
     o = sigmoid(a_o),  h_t = o tanh(c_t)
 
 States are s_t = (h_t, c_t). Layout is time-major, (T, B, ...); the public wrappers in
-``gradlab.cells.lstm`` take (B, T, ...). One matrix product computes U x for every step; each
-step then does one recurrent product; the parameter gradients are one product each after
-the backward sweep.
+``gradlab.cells.lstm`` take (B, T, ...). Each step does one recurrent product (with U x_t);
+the parameter gradients are one product each after the backward sweep.
 
-The recurrent products use ``kernels.rnn.rows_product`` (one pass over W per step, no BLAS
-call, no per-step allocation), split between a pair of threads as in ``kernels.rnn``; the
-activations are ``kernels.activations``' vectorisable tanh and sigmoid.
+The recurrent products are ``kernels.matvec``'s blocked products (one pass over W per step,
+no BLAS call, no per-step allocation), split between a pair of threads by units as in
+``kernels.rnn``; the activations are ``kernels.activations``' vectorisable tanh and sigmoid.
 """
 
 import numpy as np
 
 from ._flags import kernel
 from .activations import sigmoid_vec, tanh_into, tanh_vec
-from .rnn import flows, input_products, quiet, rows_product, time_halves
-from .sync import meet, split
+from .matvec import blocked_pieces, blocked_product
+from .rnn import flows, outputs, quiet, time_halves
+from .sync import aligned_empty, publish, split, wait
 
 # --- the LSTM ------------------------------------------------------------------------------
 
 
-@quiet
-def lstm_forward_setup(W, U, x, h0, c0):
+def gate_columns(n, pieces):
+    """Each piece's rows of W (its units in each of the four gate blocks, gate-major): the
+    outputs that piece computes, in the order of its product buffer."""
+    return [np.concatenate([np.arange(k * n + lo, k * n + hi) for k in range(4)])
+            for lo, hi in (split(n, q, pieces) for q in range(pieces))]
+
+
+def lstm_forward_setup(W, U, x, h0, c0, pieces):
     """The arrays of a forward pass: h, c (T+1, B, n) with h[0] = h0, c[0] = c0; a (T, B, 4n)
-    holding U x_t (the sweep adds b and replaces it by the gate activations); W^T (n, 4n), whose
-    rows the sweep reads; P (2, 2, B, 4n), the pieces' partial products (``forward_sweep``
-    in kernels.rnn explains the scheme)."""
+    for the gate activations; for each piece, the columns of W^T and U^T that give its units'
+    gates, in blocks (``kernels.matvec``), and its product buffer O (``kernels.rnn`` explains
+    the scheme)."""
     T, B, m = x.shape
     n = W.shape[1]
-    G = 4 * n
-    h = np.empty((T + 1, B, n), dtype=W.dtype)  # (T+1, B, n)
-    c = np.empty((T + 1, B, n), dtype=W.dtype)  # (T+1, B, n)
-    a = np.empty((T, B, G), dtype=W.dtype)  # (T, B, 4n)
+    h = aligned_empty((T + 1, B, n), W.dtype)  # (T+1, B, n)
+    c = aligned_empty((T + 1, B, n), W.dtype)  # (T+1, B, n)
     h[0] = h0
     c[0] = c0
-    input_products(U, x, a)
-    P = np.zeros((2, 2, B, G), dtype=W.dtype)  # (parity, piece, B, 4n); zero: a lone piece
-    return h, c, a, np.ascontiguousarray(W.T), P
+    cols = gate_columns(n, pieces)
+    Mf = blocked_pieces(W.T, cols)  # (pieces, nb, n, width)
+    Mu = blocked_pieces(U.T, cols)  # (pieces, nb, m, width)
+    return (h, c, aligned_empty((T, B, 4 * n), W.dtype), Mf, Mu,
+            outputs(pieces, B, Mf.shape[1] * Mf.shape[3], W.dtype))
 
 
 @kernel
-def lstm_forward_sweep(WT, b, Pp, h, c, a, peep, coupled, P, pieces, flags, part, parts):
+def lstm_forward_sweep(Mf, Mu, b, Pp, x, h, c, a, peep, coupled, O, pieces, flags, part, parts):
     """Steps 1..T of the forward pass, as thread ``part`` of ``parts`` (1 or 2).
 
-    WT = W^T (n, 4n), b (4n,) the summed biases, Pp (3, n) peephole weights (read only when
-    ``peep``), the rest from
-    ``lstm_forward_setup``. As in ``kernels.rnn.forward_sweep``: each thread owns a piece of
-    the units, multiplies its units of h_{t-1} into a partial W h_{t-1} over all 4n gate
-    rows, and after one meeting per step finishes the gates, c_t and h_t of its own units.
-    Returns False if the pair was aborted.
+    b (4n,) the summed biases, Pp (3, n) peephole weights (read only when ``peep``), the rest
+    from ``lstm_forward_setup``. As in ``kernels.rnn.forward_sweep``: each thread owns a piece
+    of the units and computes their four gates' pre-activations from its own units of
+    h_{t-1} and U x_t, then, once the partner has published its half of h_{t-1}, from the
+    partner's units; then c_t and h_t of its units, which it publishes. Fills a (T, B, 4n)
+    with the gate activations. Returns False if the pair was aborted.
     """
     T, B, G = a.shape
     n = G // 4
+    m = x.shape[2]
     for t in range(1, T + 1):
-        Pt = P[t % 2]  # (2, B, 4n)
-        for q in range(part, pieces, parts):
-            j0, j1 = split(n, q, pieces)
-            rows_product(WT, h[t - 1], Pt[q], False, j0, j1)  # W h_{t-1}, our rows
-        if not meet(flags, part, parts, t):
+        for q in range(part, pieces, parts):  # our units of h_{t-1}, and U x_t
+            lo, hi = split(n, q, pieces)
+            for bi in range(B):
+                blocked_product(Mf[q], h[t - 1, bi], O[q, bi], False, lo, hi)
+                blocked_product(Mu[q], x[t - 1, bi], O[q, bi], True, 0, m)
+        if not wait(flags, part, parts, t - 1):  # the partner's units of h_{t-1}
             return False
         for q in range(part, pieces, parts):
             lo, hi = split(n, q, pieces)
             w = hi - lo
             for bi in range(B):
-                ab = a[t - 1, bi]  # U x_t until replaced by the gates
-                # our units of each gate block; pre-activations, then activations, in place
+                z = O[q, bi]  # (4w,): our units' pre-activations, gate by gate
+                if hi < n:
+                    blocked_product(Mf[q], h[t - 1, bi], z, True, hi, n)
+                if lo > 0:
+                    blocked_product(Mf[q], h[t - 1, bi], z, True, 0, lo)
+                ab = a[t - 1, bi]
                 ai = ab[lo:hi]
                 af = ab[n + lo : n + hi]
                 ag = ab[2 * n + lo : 2 * n + hi]
                 ao = ab[3 * n + lo : 3 * n + hi]
-                for k in range(4):
-                    zk = ab[k * n + lo : k * n + hi]
+                for k in range(4):  # pre-activations into a, activated in place below
+                    zk = z[k * w : (k + 1) * w]
                     bk = b[k * n + lo : k * n + hi]
-                    p0 = Pt[0, bi, k * n + lo : k * n + hi]
-                    p1 = Pt[1, bi, k * n + lo : k * n + hi]
+                    ak = ab[k * n + lo : k * n + hi]
                     for j in range(w):
-                        zk[j] = (p0[j] + p1[j]) + (zk[j] + bk[j])
+                        ak[j] = zk[j] + bk[j]
                 cp = c[t - 1, bi, lo:hi]
                 cn = c[t, bi, lo:hi]
                 hb = h[t, bi, lo:hi]
@@ -116,19 +127,21 @@ def lstm_forward_sweep(WT, b, Pp, h, c, a, peep, coupled, P, pieces, flags, part
                     o = sigmoid_vec(ao[j])
                     ao[j] = o
                     hb[j] = o * tanh_vec(cn[j])
+        publish(flags, part, parts, t)  # our units of h_t
     return True
 
 
-def lstm_backward_setup(W, U, x, dh, dc):
+def lstm_backward_setup(W, U, x, dh, dc, pieces):
     """The arrays a backward pass fills: gh, gc (T+1, B, n) started from the upstream dh, dc
-    (dc of shape (0, B, n): none); D (T, B, 4n); dx (T, B, m); the sweep's partial products
-    (2, 2, B, n); and for each half of time its own dW, dU, db, dP (2, ...)."""
+    (dc of shape (0, B, n): none); D (T, B, 4n); dx (T, B, m); for each piece the columns of
+    W that give its units' W^T D_t, in blocks, and its product buffer; and for each half of
+    time its own dW, dU, db, dP (2, ...)."""
     T, B, m = x.shape
     n = W.shape[1]
     G = 4 * n
     dt = W.dtype
-    gh = np.empty((T + 1, B, n), dtype=dt)  # (T+1, B, n)
-    gc = np.empty((T + 1, B, n), dtype=dt)  # (T+1, B, n)
+    gh = aligned_empty((T + 1, B, n), dt)  # (T+1, B, n)
+    gc = aligned_empty((T + 1, B, n), dt)  # (T+1, B, n)
     gh[0] = 0.0
     gh[1:] = dh
     gc[0] = 0.0
@@ -136,30 +149,31 @@ def lstm_backward_setup(W, U, x, dh, dc):
         gc[1:] = dc
     else:
         gc[1:] = 0.0
-    D = np.empty((T, B, G), dtype=dt)  # (T, B, 4n): dL/d[a_i a_f a_g a_o]
+    D = aligned_empty((T, B, G), dt)  # (T, B, 4n): dL/d[a_i a_f a_g a_o]
     dx = np.empty((T, B, m), dtype=dt)  # (T, B, m)
-    Pb = np.zeros((2, 2, B, n), dtype=dt)  # (parity, piece, B, n): partial W^T D_t
-    return (gh, gc, D, dx, Pb, np.zeros((2, G, n), dt), np.zeros((2, G, m), dt),
-            np.zeros((2, G), dt), np.zeros((2, 3, n), dt))
+    Mb = blocked_pieces(W, [range(*split(n, q, pieces)) for q in range(pieces)])
+    return (gh, gc, D, dx, Mb, outputs(pieces, B, Mb.shape[1] * Mb.shape[3], dt),
+            np.zeros((2, G, n), dt), np.zeros((2, G, m), dt), np.zeros((2, G), dt),
+            np.zeros((2, 3, n), dt))
 
 
 @kernel
-def lstm_backward_sweep(W, Pp, h, c, a, peep, coupled, truncate, gh, gc, D, Pb, pieces,
+def lstm_backward_sweep(Mb, Pp, h, c, a, peep, coupled, truncate, gh, gc, D, O, pieces,
                         flags, part, parts):
     """The sequential part of BPTT, steps T..1, as thread ``part`` of ``parts``.
 
     Each thread owns a piece of the units: from its part of gh[t], gc[t] it computes
-    D_t = dL/d[a_i a_f a_g a_o] on its units and multiplies those four blocks of rows of W
-    into a partial W^T D_t (Pb[t % 2, q]); after one meeting per step it adds both partials
-    on its own units of gh[t-1] and updates gc[t-1]. Returns False if aborted.
+    D_t = dL/d[a_i a_f a_g a_o] on its units and publishes it; it sums W^T D_t for its units
+    over its own four blocks of D_t, then, once the partner's have arrived, over the
+    partner's, into gh[t-1]; and updates gc[t-1] on its units. Before returning it waits for
+    the partner's last D_t, which the parameter gradients read. Returns False if aborted.
     """
     T, B, G = a.shape
     n = G // 4
     tb = np.empty(n, dtype=a.dtype)  # tanh(c_t) on our units, recomputed
     dcs = np.empty((B, n), dtype=a.dtype)  # (B, n): dL/dc_t including the path via h_t
     for t in range(T, 0, -1):
-        flow = flows(t, t - 1, truncate)
-        Pt = Pb[t % 2]
+        count = T - t + 1
         for q in range(part, pieces, parts):
             lo, hi = split(n, q, pieces)
             w = hi - lo
@@ -193,32 +207,39 @@ def lstm_backward_sweep(W, Pp, h, c, a, peep, coupled, truncate, gh, gc, D, Pb, 
                     else:
                         d[j] = dct * g * ab[j] * (1.0 - ab[j])
                         d[n + j] = dct * cp[j] * f * (1.0 - f)
-            if flow:  # W^T D_t over our rows of the four gate blocks
-                for k in range(4):
-                    rows_product(W, D[t - 1], Pt[q], k > 0, k * n + lo, k * n + hi)
-        if not meet(flags, part, parts, T - t + 1):
-            return False
-        if not flow:
+        publish(flags, part, parts, count)  # our units of D_t
+        if not flows(t, t - 1, truncate):  # cut here: gh[t-1], gc[t-1] keep the upstream values
             continue
+        for q in range(part, pieces, parts):  # W^T D_t over our units' gate rows
+            lo, hi = split(n, q, pieces)
+            for bi in range(B):
+                for k in range(4):
+                    blocked_product(Mb[q], D[t - 1, bi], O[q, bi], k > 0, k * n + lo, k * n + hi)
+        if not wait(flags, part, parts, count):  # the partner's units of D_t
+            return False
         for q in range(part, pieces, parts):
             lo, hi = split(n, q, pieces)
             w = hi - lo
             for bi in range(B):
+                o = O[q, bi]
+                for k in range(4):
+                    if hi < n:
+                        blocked_product(Mb[q], D[t - 1, bi], o, True, k * n + hi, (k + 1) * n)
+                    if lo > 0:
+                        blocked_product(Mb[q], D[t - 1, bi], o, True, k * n, k * n + lo)
                 ab = a[t - 1, bi]
                 d = D[t - 1, bi]
                 dcb = dcs[bi]
                 ghp = gh[t - 1, bi, lo:hi]
                 gcp = gc[t - 1, bi]
-                p0 = Pt[0, bi, lo:hi]
-                p1 = Pt[1, bi, lo:hi]
                 for k in range(w):
-                    ghp[k] += p0[k] + p1[k]
+                    ghp[k] += o[k]
                 for j in range(lo, hi):
                     gcp[j] += dcb[j] * ab[n + j]
                 if peep:
                     for j in range(lo, hi):
                         gcp[j] += d[j] * Pp[0, j] + d[n + j] * Pp[1, j]
-    return True
+    return wait(flags, part, parts, T)  # every unit's D, for the parameter gradients
 
 
 @quiet
@@ -240,12 +261,12 @@ def lstm_backward_grads(U, x, h, c, D, peep, lo, hi, dW, dU, db, dP, dx):
         dP[2] += np.einsum("tbj,tbj->j", Dt[:, :, 3 * n :], c[lo : hi + 1])
 
 
-def lstm_backward_part(W, U, Pp, x, h, c, a, peep, coupled, truncate, gh, gc, D, dx, Pb, dW2, dU2,
+def lstm_backward_part(Mb, U, Pp, x, h, c, a, peep, coupled, truncate, gh, gc, D, dx, O, dW2, dU2,
                        db2, dP2, pieces, flags, part, parts):
     """Thread ``part`` of ``parts`` of a backward pass: the sweep (split by units), then the
     parameter gradients (split by time, half q into dW2[q], ...; the caller adds the two).
     Returns False if aborted."""
-    if not lstm_backward_sweep(W, Pp, h, c, a, peep, coupled, truncate, gh, gc, D, Pb, pieces,
+    if not lstm_backward_sweep(Mb, Pp, h, c, a, peep, coupled, truncate, gh, gc, D, O, pieces,
                                flags, part, parts):
         return False
     for q, lo, hi in time_halves(x.shape[0], pieces, part, parts):

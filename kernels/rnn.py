@@ -163,7 +163,7 @@ def _own_units(n, pieces):
     return [range(*split(n, q, pieces)) for q in range(pieces)]
 
 
-def _outputs(pieces, B, width, dtype):
+def outputs(pieces, B, width, dtype):
     """Each piece's product buffer (pieces, B, >= width), padded so that each piece's is on
     cache lines of its own (the threads write theirs every step)."""
     return aligned_empty((pieces, B, width + 64 // np.dtype(dtype).itemsize), dtype)
@@ -187,7 +187,7 @@ def forward_setup(W, U, Ws, x, h0, pieces):
     Mu = blocked_pieces(U.T, units)  # (pieces, nb, m, width)
     Ms = blocked_pieces(Ws.T, units) if Ws.shape[0] else _no_skip(Mf)
     return (s, aligned_empty((T, B, n), W.dtype), Mf, Mu, Ms,
-            _outputs(pieces, B, Mf.shape[1] * Mf.shape[3], W.dtype))
+            outputs(pieces, B, Mf.shape[1] * Mf.shape[3], W.dtype))
 
 
 @kernel
@@ -390,7 +390,7 @@ def backward_setup(W, U, Ws, x, dh, pieces):
     return (gh,
             aligned_empty((T, B, n), dt),  # delta (T, B, n)
             np.empty((T, B, m), dt),  # dx (T, B, m)
-            Mb, Msb, _outputs(pieces, B, width, dt), _outputs(pieces, B, width, dt),
+            Mb, Msb, outputs(pieces, B, width, dt), outputs(pieces, B, width, dt),
             np.zeros((2, n, n), dt), np.zeros((2, n, m), dt), np.zeros((2, n), dt),
             np.zeros((2, k, k), dt))
 

@@ -114,8 +114,10 @@ def forward(p: Params, x, h0, c0):
     P, peep, coupled = _flags(p)
     xt = time_major(x)  # (T, B, m)
     b = w["b"] + w["b_h"]
-    h, c, a, WT, Pt = lstm_forward_setup(w["W"], w["U"], xt, np.array(h0), np.array(c0))
-    pair.run(lstm_forward_sweep, (WT, b, P, h, c, a, peep, coupled, Pt), _plan(p, xt))
+    plan = _plan(p, xt)
+    h, c, a, Mf, Mu, O = lstm_forward_setup(w["W"], w["U"], xt, np.array(h0), np.array(c0),
+                                            plan[0])
+    pair.run(lstm_forward_sweep, (Mf, Mu, b, P, xt, h, c, a, peep, coupled, O), plan)
     gates = {k: a[:, :, j * n:(j + 1) * n].transpose(1, 0, 2) for j, k in enumerate(GATES)}
     return Trace("lstm", x, h0, np.ascontiguousarray(h[1:].transpose(1, 0, 2)), c0=c0,
                  c=np.ascontiguousarray(c[1:].transpose(1, 0, 2)), gates=gates,
@@ -134,9 +136,10 @@ def backward(p: Params, trace, dh, dc, truncate):
     else:
         dct = time_major(dc)  # (T, B, n)
     W, U, x = w["W"], w["U"], k["x"]
-    gh, gc, D, dx, Pb, dW2, dU2, db2, dP2 = lstm_backward_setup(W, U, x, dht, dct)
-    pair.run(lstm_backward_part, (W, U, P, x, k["h"], k["c"], k["a"], peep, coupled, truncate,
-                                  gh, gc, D, dx, Pb, dW2, dU2, db2, dP2), _plan(p, x))
+    plan = _plan(p, x)
+    gh, gc, D, dx, Mb, O, dW2, dU2, db2, dP2 = lstm_backward_setup(W, U, x, dht, dct, plan[0])
+    pair.run(lstm_backward_part, (Mb, U, P, x, k["h"], k["c"], k["a"], peep, coupled, truncate,
+                                  gh, gc, D, dx, O, dW2, dU2, db2, dP2), plan)
     dW, dU, db, dP = add_halves(dW2, dU2, db2, dP2)
     grads = {"W": dW, "U": dU, "b": db, "b_h": db.copy()}
     if peep:
