@@ -11,102 +11,117 @@ variant gates only the recurrent side of n. Per step t = 1..T:
     n = tanh(W_n (r h_{t-1}) + U_n x + b_n + bh_n),      h_t = (1 - z) h_{t-1} + z n
 
 Layout is time-major, (T, B, ...); the public wrappers in ``gradlab.cells.gru`` take
-(B, T, ...). U x for every step is one matrix product; each step does one pass over W
-(two, W_rz then W_n, for 'cho', whose second product needs r first), split between a pair
-of threads as in ``kernels.rnn``; the parameter gradients are matrix products after the
-backward sweep. Activations from ``kernels.activations``.
+(B, T, ...). Each step does one pass over W (two, W_rz then W_n, for 'cho', whose second
+product needs r first) with ``kernels.matvec``'s blocked products, split between a pair of
+threads by units as in ``kernels.rnn``; the parameter gradients are matrix products after
+the backward sweep. Activations from ``kernels.activations``.
 """
 
 import numpy as np
 
 from ._flags import kernel
 from .activations import sigmoid_vec, tanh_vec
-from .rnn import flows, input_products, quiet, rows_product, time_halves
-from .sync import meet, split
+from .matvec import blocked_pieces, blocked_product
+from .rnn import flows, outputs, quiet, time_halves
+from .sync import aligned_empty, publish, split, unit_columns, wait
 
 
-@quiet
-def gru_forward_setup(W, U, x, h0, cho):
-    """The arrays of a forward pass: h (T+1, B, n) with h[0] = h0; a (T, B, 3n) holding
-    U x_t (the sweep adds b and replaces it by the gates); aux (T, B, n); the transposed blocks of W
-    whose rows the sweep reads (W^T (n, 3n), or for 'cho' W_rz^T (n, 2n), and W_n^T); and the
-    pieces' partial products P (2, 2, B, 3n) and Q (2, 2, B, n) (``kernels.rnn.forward_sweep``
+def gru_forward_setup(W, U, x, h0, cho, pieces):
+    """The arrays of a forward pass: h (T+1, B, n) with h[0] = h0; a (T, B, 3n) for the
+    gates; aux (T, B, n); for each piece, in blocks (``kernels.matvec``), the columns of W^T
+    that give its units' gates from h_{t-1} (for 'cho' only r and z, with W_n^T for
+    W_n (r h_{t-1}) apart) and of U^T for U x_t; and its product buffers: O for W h, X for
+    U x (the n gate keeps the two sides apart), N for 'cho''s W_n (r h) (``kernels.rnn``
     explains the scheme)."""
     T, B, m = x.shape
     n = W.shape[1]
-    G = 3 * n
-    h = np.empty((T + 1, B, n), dtype=W.dtype)  # (T+1, B, n)
-    a = np.empty((T, B, G), dtype=W.dtype)  # (T, B, 3n)
-    aux = np.empty((T, B, n), dtype=W.dtype)  # (T, B, n)
+    dt = W.dtype
+    h = aligned_empty((T + 1, B, n), dt)  # (T+1, B, n)
     h[0] = h0
-    input_products(U, x, a)
-    WT = np.ascontiguousarray(W[: 2 * n].T) if cho else np.ascontiguousarray(W.T)
-    WnT = np.ascontiguousarray(W[2 * n :].T)  # (n, n): W_n^T ('cho')
-    P = np.zeros((2, 2, B, G), dtype=W.dtype)  # (parity, piece, B, 3n); zero: a lone piece
-    Q = np.zeros((2, 2, B, n), dtype=W.dtype)  # (parity, piece, B, n): W_n (r h) ('cho')
-    return h, a, aux, WT, WnT, P, Q
+    units = unit_columns(n, pieces, 1)
+    Mu = blocked_pieces(U.T, unit_columns(n, pieces, 3))  # (pieces, nb, m, width)
+    Mf = blocked_pieces(W.T, unit_columns(n, pieces, 2 if cho else 3))  # (pieces, nb, n, width)
+    if cho:
+        Mn = blocked_pieces(W[2 * n:].T, units)  # (pieces, nb, n, width): W_n^T
+    else:  # (unused: an empty stand-in of the same type)
+        Mn = np.zeros((pieces, 1, 0, Mf.shape[3]), dt)
+    return (h, aligned_empty((T, B, 3 * n), dt), aligned_empty((T, B, n), dt), Mf, Mu, Mn,
+            outputs(pieces, B, Mf.shape[1] * Mf.shape[3], dt),
+            outputs(pieces, B, Mu.shape[1] * Mu.shape[3], dt),
+            outputs(pieces, B, Mn.shape[1] * Mn.shape[3], dt))
 
 
 @kernel
-def gru_forward_sweep(WT, WnT, b, b_h, h, a, aux, cho, P, Q, pieces, flags, part, parts):
+def gru_forward_sweep(Mf, Mu, Mn, b, b_h, x, h, a, aux, cho, O, X, N, pieces, flags, part,
+                      parts):
     """Steps 1..T of the forward pass, as thread ``part`` of ``parts`` (1 or 2).
 
-    Each thread owns a piece of the units (see ``kernels.rnn.forward_sweep``): it multiplies
-    its units of h_{t-1} into a partial W h_{t-1}, and after a meeting finishes r, z, n and
-    h_t on its units. 'cho' needs all of r h_{t-1} before W_n (r h_{t-1}), so it meets twice
-    per step. Returns False if the pair was aborted.
+    Each thread owns a piece of the units (see ``kernels.rnn.forward_sweep``): it sums its
+    units' gate inputs over its own units of h_{t-1} (and U x_t), then, once the partner has
+    published its half of h_{t-1}, over the partner's; then r, z, n and h_t on its units,
+    which it publishes. 'cho' needs all of r h_{t-1} before W_n (r h_{t-1}), so the halves of
+    r h_{t-1} cross too: two publications per step. Returns False if the pair was aborted.
     """
     T, B, G = a.shape
     n = G // 3
-    count = 0
+    m = x.shape[2]
+    per = 2 if cho else 1  # publications per step; h_t is number per * t
     for t in range(1, T + 1):
-        Pt = P[t % 2]
-        Qt = Q[t % 2]
-        for q in range(part, pieces, parts):
-            j0, j1 = split(n, q, pieces)
-            rows_product(WT, h[t - 1], Pt[q], False, j0, j1)  # W h_{t-1} ('cho': r, z rows)
-        count += 1
-        if not meet(flags, part, parts, count):
+        for q in range(part, pieces, parts):  # our units of h_{t-1}, and U x_t
+            lo, hi = split(n, q, pieces)
+            for bi in range(B):
+                blocked_product(Mf[q], h[t - 1, bi], O[q, bi], False, lo, hi)
+                blocked_product(Mu[q], x[t - 1, bi], X[q, bi], False, 0, m)
+        if not wait(flags, part, parts, per * (t - 1)):  # the partner's units of h_{t-1}
             return False
         for q in range(part, pieces, parts):
             lo, hi = split(n, q, pieces)
             w = hi - lo
             for bi in range(B):
+                o = O[q, bi]  # (2w or 3w,): W h_{t-1} for our units, gate by gate
+                xo = X[q, bi]  # (3w,): U x_t likewise
+                if hi < n:
+                    blocked_product(Mf[q], h[t - 1, bi], o, True, hi, n)
+                if lo > 0:
+                    blocked_product(Mf[q], h[t - 1, bi], o, True, 0, lo)
                 ab = a[t - 1, bi]
-                ar = ab[lo:hi]  # U_r x + b_r until replaced by r; likewise z, n
+                ar = ab[lo:hi]
                 az = ab[n + lo : n + hi]
                 an = ab[2 * n + lo : 2 * n + hi]
                 hb = h[t - 1, bi, lo:hi]
                 vb = aux[t - 1, bi, lo:hi]
-                for k in range(2):
-                    zk = ab[k * n + lo : k * n + hi]  # U x_t until replaced by the gate
+                for k in range(2):  # r, z
+                    ak = ab[k * n + lo : k * n + hi]
                     bx = b[k * n + lo : k * n + hi]
                     bk = b_h[k * n + lo : k * n + hi]
-                    p0 = Pt[0, bi, k * n + lo : k * n + hi]
-                    p1 = Pt[1, bi, k * n + lo : k * n + hi]
+                    ok = o[k * w : (k + 1) * w]
+                    xk = xo[k * w : (k + 1) * w]
                     for j in range(w):
-                        zk[j] = sigmoid_vec((p0[j] + p1[j]) + ((zk[j] + bx[j]) + bk[j]))
+                        ak[j] = sigmoid_vec(ok[j] + ((xk[j] + bx[j]) + bk[j]))
                 bxn = b[2 * n + lo : 2 * n + hi]
+                xn = xo[2 * w : 3 * w]
                 if cho:
                     for j in range(w):
                         vb[j] = ar[j] * hb[j]  # r h_{t-1}
                 else:
                     bn = b_h[2 * n + lo : 2 * n + hi]
-                    p0 = Pt[0, bi, 2 * n + lo : 2 * n + hi]
-                    p1 = Pt[1, bi, 2 * n + lo : 2 * n + hi]
+                    on = o[2 * w : 3 * w]
                     ho = h[t, bi, lo:hi]
                     for j in range(w):
-                        hn = (p0[j] + p1[j]) + bn[j]  # W_n h_{t-1} + bh_n
+                        hn = on[j] + bn[j]  # W_n h_{t-1} + bh_n
                         vb[j] = hn
-                        nn = tanh_vec((an[j] + bxn[j]) + ar[j] * hn)
+                        nn = tanh_vec((xn[j] + bxn[j]) + ar[j] * hn)
                         an[j] = nn
                         ho[j] = (1.0 - az[j]) * nn + az[j] * hb[j]
-            if cho:
-                rows_product(WnT, aux[t - 1], Qt[q], False, lo, hi)  # W_n (r h), our rows
         if not cho:
+            publish(flags, part, parts, t)  # our units of h_t
             continue
-        count += 1
-        if not meet(flags, part, parts, count):
+        publish(flags, part, parts, 2 * t - 1)  # our units of r h_{t-1}
+        for q in range(part, pieces, parts):
+            lo, hi = split(n, q, pieces)
+            for bi in range(B):
+                blocked_product(Mn[q], aux[t - 1, bi], N[q, bi], False, lo, hi)
+        if not wait(flags, part, parts, 2 * t - 1):  # the partner's units of r h_{t-1}
             return False
         for q in range(part, pieces, parts):
             lo, hi = split(n, q, pieces)
@@ -114,62 +129,71 @@ def gru_forward_sweep(WT, WnT, b, b_h, h, a, aux, cho, P, Q, pieces, flags, part
             bn = b_h[2 * n + lo : 2 * n + hi]
             bxn = b[2 * n + lo : 2 * n + hi]
             for bi in range(B):
+                nb_ = N[q, bi]
+                if hi < n:
+                    blocked_product(Mn[q], aux[t - 1, bi], nb_, True, hi, n)
+                if lo > 0:
+                    blocked_product(Mn[q], aux[t - 1, bi], nb_, True, 0, lo)
                 ab = a[t - 1, bi]
                 az = ab[n + lo : n + hi]
                 an = ab[2 * n + lo : 2 * n + hi]
+                xn = X[q, bi, 2 * w : 3 * w]
                 hb = h[t - 1, bi, lo:hi]
                 ho = h[t, bi, lo:hi]
-                q0 = Qt[0, bi, lo:hi]
-                q1 = Qt[1, bi, lo:hi]
                 for j in range(w):
-                    nn = tanh_vec(((q0[j] + q1[j]) + (an[j] + bxn[j])) + bn[j])
+                    nn = tanh_vec((nb_[j] + (xn[j] + bxn[j])) + bn[j])
                     an[j] = nn
                     ho[j] = (1.0 - az[j]) * hb[j] + az[j] * nn
+        publish(flags, part, parts, 2 * t)  # our units of h_t
     return True
 
 
-def gru_backward_setup(W, U, x, dh, cho):
+def gru_backward_setup(W, U, x, dh, cho, pieces):
     """The arrays a backward pass fills: gh (T+1, B, n) started from dh; Drz (T, B, 2n), Dn and
-    Dnr (T, B, n) (Dnr empty for 'cho'); dx (T, B, m); W_rz, W_n as contiguous blocks; the
-    sweep's partial products P, Q (2, 2, B, n); and each half of time's dW, dU, db, db_h."""
+    Dnr (T, B, n) (Dnr empty for 'cho'); dx (T, B, m); for each piece the columns of W_rz and
+    W_n that give its units' share of gh[t-1], in blocks, and its product buffers O (W^T D)
+    and N (W_n^T da_n, 'cho'); and each half of time's dW, dU, db, db_h."""
     T, B, m = x.shape
     n = W.shape[1]
     G = 3 * n
     dt = W.dtype
-    gh = np.empty((T + 1, B, n), dtype=dt)  # (T+1, B, n)
+    gh = aligned_empty((T + 1, B, n), dt)  # (T+1, B, n)
     gh[0] = 0.0
     gh[1:] = dh
     # dL/d(pre-activations): Drz for a_r, a_z (both sides); Dn for a_n on the x side;
     # Dnr = r * Dn, the h side of a_n ('torch' only: for 'cho' both sides are Dn)
-    Drz = np.empty((T, B, 2 * n), dtype=dt)  # (T, B, 2n)
-    Dn = np.empty((T, B, n), dtype=dt)  # (T, B, n)
-    Dnr = np.empty((0 if cho else T, B, n), dtype=dt)  # (T, B, n)
-    dx = np.empty((T, B, m), dtype=dt)  # (T, B, m)
-    P = np.zeros((2, 2, B, n), dtype=dt)  # (parity, piece, B, n): partial W^T D_t
-    Q = np.zeros((2, 2, B, n), dtype=dt)  # (parity, piece, B, n): partial W_n^T da_n ('cho')
-    return (gh, Drz, Dn, Dnr, dx, np.ascontiguousarray(W[: 2 * n]),
-            np.ascontiguousarray(W[2 * n :]), P, Q, np.zeros((2, G, n), dt),
-            np.zeros((2, G, m), dt), np.zeros((2, G), dt), np.zeros((2, G), dt))
+    units = unit_columns(n, pieces, 1)
+    Mrz = blocked_pieces(W[: 2 * n], units)  # (pieces, nb, 2n, width)
+    Mn = blocked_pieces(W[2 * n :], units)  # (pieces, nb, n, width)
+    width = Mrz.shape[1] * Mrz.shape[3]
+    return (gh,
+            aligned_empty((T, B, 2 * n), dt),  # Drz (T, B, 2n)
+            aligned_empty((T, B, n), dt),  # Dn (T, B, n)
+            aligned_empty((0 if cho else T, B, n), dt),  # Dnr (T, B, n)
+            np.empty((T, B, m), dtype=dt),  # dx (T, B, m)
+            Mrz, Mn, outputs(pieces, B, width, dt), outputs(pieces, B, width, dt),
+            np.zeros((2, G, n), dt), np.zeros((2, G, m), dt), np.zeros((2, G), dt),
+            np.zeros((2, G), dt))
 
 
 @kernel
-def gru_backward_sweep(Wrz, Wn, h, a, aux, cho, truncate, gh, Drz, Dn, Dnr, P, Q, pieces,
+def gru_backward_sweep(Mrz, Mn, h, a, aux, cho, truncate, gh, Drz, Dn, Dnr, O, N, pieces,
                        flags, part, parts):
     """The sequential part of BPTT, steps T..1, as thread ``part`` of ``parts``.
 
-    Each thread owns a piece of the units: it computes the pre-activation gradients on them,
-    multiplies them into partial products over all units, and after a meeting adds both
-    pieces' partials on its own units of gh[t-1]. 'cho' needs all of W_n^T da_n before
-    da_r, so it meets twice per step. Returns False if aborted.
+    Each thread owns a piece of the units: it computes the pre-activation gradients on them
+    and publishes them, sums its units' share of W^T D_t over its own units' rows, then,
+    once the partner's have arrived, over the partner's, into gh[t-1]. 'cho' needs all of
+    W_n^T da_n before da_r, so it publishes twice per step. Before returning it waits for
+    the partner's last gradients, which the parameter gradients read. Returns False if
+    aborted.
     """
     T, B, G = a.shape
     n = G // 3
-    drh = np.empty((B, n), dtype=a.dtype)  # (B, n): dL/d(r h_{t-1}) ('cho'), our units
-    count = 0
+    per = 2 if cho else 1
     for t in range(T, 0, -1):
+        count = per * (T - t + 1)  # our D_t complete
         flow = flows(t, t - 1, truncate)
-        Pt = P[t % 2]
-        Qt = Q[t % 2]
         for q in range(part, pieces, parts):
             lo, hi = split(n, q, pieces)
             w = hi - lo
@@ -201,57 +225,70 @@ def gru_backward_sweep(Wrz, Wn, h, a, aux, cho, truncate, gh, Drz, Dn, Dnr, P, Q
                         dz[j] = g[j] * (hb[j] - nn) * zg * (1.0 - zg)
                         dn[j] = dan
                         dnr[j] = dan * r
-            if cho:
-                rows_product(Wn, Dn[t - 1], Qt[q], False, lo, hi)  # W_n^T da_n, our rows
-            elif flow:  # W_rz^T [da_r da_z] + W_n^T (r da_n), our rows
-                rows_product(Wrz, Drz[t - 1], Pt[q], False, lo, hi)
-                rows_product(Wrz, Drz[t - 1], Pt[q], True, n + lo, n + hi)
-                rows_product(Wn, Dnr[t - 1], Pt[q], True, lo, hi)
-        count += 1
-        if not meet(flags, part, parts, count):
-            return False
-        if cho:
+        if cho:  # W_n^T da_n on our units, then da_r
+            publish(flags, part, parts, count - 1)  # our units of da_n (and da_z)
+            for q in range(part, pieces, parts):
+                lo, hi = split(n, q, pieces)
+                for bi in range(B):
+                    blocked_product(Mn[q], Dn[t - 1, bi], N[q, bi], False, lo, hi)
+            if not wait(flags, part, parts, count - 1):
+                return False
             for q in range(part, pieces, parts):
                 lo, hi = split(n, q, pieces)
                 w = hi - lo
                 for bi in range(B):
+                    d_ = N[q, bi]  # becomes dL/d(r h_{t-1}) on our units
+                    if hi < n:
+                        blocked_product(Mn[q], Dn[t - 1, bi], d_, True, hi, n)
+                    if lo > 0:
+                        blocked_product(Mn[q], Dn[t - 1, bi], d_, True, 0, lo)
                     r_ = a[t - 1, bi, lo:hi]
                     hb = h[t - 1, bi, lo:hi]
                     dr = Drz[t - 1, bi, lo:hi]
-                    d_ = drh[bi, lo:hi]
-                    q0 = Qt[0, bi, lo:hi]
-                    q1 = Qt[1, bi, lo:hi]
                     for j in range(w):
                         r = r_[j]
-                        d_[j] = q0[j] + q1[j]
                         dr[j] = d_[j] * hb[j] * r * (1.0 - r)
-                if flow:  # W_rz^T [da_r da_z], our rows
-                    rows_product(Wrz, Drz[t - 1], Pt[q], False, lo, hi)
-                    rows_product(Wrz, Drz[t - 1], Pt[q], True, n + lo, n + hi)
-            count += 1
-            if not meet(flags, part, parts, count):
-                return False
-        if not flow:
+        publish(flags, part, parts, count)  # our units of D_t
+        if not flow:  # cut here: gh[t-1] keeps the upstream value
             continue
+        for q in range(part, pieces, parts):  # W^T D_t over our units' gate rows
+            lo, hi = split(n, q, pieces)
+            for bi in range(B):
+                o = O[q, bi]
+                blocked_product(Mrz[q], Drz[t - 1, bi], o, False, lo, hi)
+                blocked_product(Mrz[q], Drz[t - 1, bi], o, True, n + lo, n + hi)
+                if not cho:
+                    blocked_product(Mn[q], Dnr[t - 1, bi], o, True, lo, hi)
+        if not wait(flags, part, parts, count):  # the partner's units of D_t
+            return False
         for q in range(part, pieces, parts):
             lo, hi = split(n, q, pieces)
             w = hi - lo
             for bi in range(B):
+                o = O[q, bi]
+                for k in range(2):
+                    if hi < n:
+                        blocked_product(Mrz[q], Drz[t - 1, bi], o, True, k * n + hi, (k + 1) * n)
+                    if lo > 0:
+                        blocked_product(Mrz[q], Drz[t - 1, bi], o, True, k * n, k * n + lo)
+                if not cho:
+                    if hi < n:
+                        blocked_product(Mn[q], Dnr[t - 1, bi], o, True, hi, n)
+                    if lo > 0:
+                        blocked_product(Mn[q], Dnr[t - 1, bi], o, True, 0, lo)
                 ab = a[t - 1, bi]
                 r_ = ab[lo:hi]
                 z_ = ab[n + lo : n + hi]
                 g = gh[t, bi, lo:hi]
                 gp = gh[t - 1, bi, lo:hi]
-                p0 = Pt[0, bi, lo:hi]
-                p1 = Pt[1, bi, lo:hi]
                 if cho:
-                    d_ = drh[bi, lo:hi]
+                    d_ = N[q, bi]
                     for j in range(w):
-                        gp[j] += ((p0[j] + p1[j]) + d_[j] * r_[j]) + g[j] * (1.0 - z_[j])
+                        gp[j] += (o[j] + d_[j] * r_[j]) + g[j] * (1.0 - z_[j])
                 else:
                     for j in range(w):
-                        gp[j] += (p0[j] + p1[j]) + g[j] * z_[j]
-    return True
+                        gp[j] += o[j] + g[j] * z_[j]
+    return wait(flags, part, parts, per * T)  # every unit's gradients, for the products
 
 
 @quiet
@@ -283,12 +320,12 @@ def gru_backward_grads(U, x, h, aux, Drz, Dn, Dnr, cho, lo, hi, dW, dU, db, db_h
         db_h[2 * n :] += Dnr[lo - 1 : hi].reshape(k * B, n).sum(axis=0)
 
 
-def gru_backward_part(U, Wrz, Wn, x, h, a, aux, cho, truncate, gh, Drz, Dn, Dnr, dx, P, Q, dW2,
+def gru_backward_part(U, Mrz, Mn, x, h, a, aux, cho, truncate, gh, Drz, Dn, Dnr, dx, O, N, dW2,
                       dU2, db2, db_h2, pieces, flags, part, parts):
     """Thread ``part`` of ``parts`` of a backward pass: the sweep (split by units), then the
     parameter gradients (split by time, half q into dW2[q], ...; the caller adds the two).
     Returns False if aborted."""
-    if not gru_backward_sweep(Wrz, Wn, h, a, aux, cho, truncate, gh, Drz, Dn, Dnr, P, Q, pieces,
+    if not gru_backward_sweep(Mrz, Mn, h, a, aux, cho, truncate, gh, Drz, Dn, Dnr, O, N, pieces,
                               flags, part, parts):
         return False
     for q, lo, hi in time_halves(x.shape[0], pieces, part, parts):

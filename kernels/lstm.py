@@ -25,16 +25,9 @@ from ._flags import kernel
 from .activations import sigmoid_vec, tanh_into, tanh_vec
 from .matvec import blocked_pieces, blocked_product
 from .rnn import flows, outputs, quiet, time_halves
-from .sync import aligned_empty, publish, split, wait
+from .sync import aligned_empty, publish, split, unit_columns, wait
 
 # --- the LSTM ------------------------------------------------------------------------------
-
-
-def gate_columns(n, pieces):
-    """Each piece's rows of W (its units in each of the four gate blocks, gate-major): the
-    outputs that piece computes, in the order of its product buffer."""
-    return [np.concatenate([np.arange(k * n + lo, k * n + hi) for k in range(4)])
-            for lo, hi in (split(n, q, pieces) for q in range(pieces))]
 
 
 def lstm_forward_setup(W, U, x, h0, c0, pieces):
@@ -48,7 +41,7 @@ def lstm_forward_setup(W, U, x, h0, c0, pieces):
     c = aligned_empty((T + 1, B, n), W.dtype)  # (T+1, B, n)
     h[0] = h0
     c[0] = c0
-    cols = gate_columns(n, pieces)
+    cols = unit_columns(n, pieces, 4)
     Mf = blocked_pieces(W.T, cols)  # (pieces, nb, n, width)
     Mu = blocked_pieces(U.T, cols)  # (pieces, nb, m, width)
     return (h, c, aligned_empty((T, B, 4 * n), W.dtype), Mf, Mu,
@@ -151,7 +144,7 @@ def lstm_backward_setup(W, U, x, dh, dc, pieces):
         gc[1:] = 0.0
     D = aligned_empty((T, B, G), dt)  # (T, B, 4n): dL/d[a_i a_f a_g a_o]
     dx = np.empty((T, B, m), dtype=dt)  # (T, B, m)
-    Mb = blocked_pieces(W, [range(*split(n, q, pieces)) for q in range(pieces)])
+    Mb = blocked_pieces(W, unit_columns(n, pieces, 1))
     return (gh, gc, D, dx, Mb, outputs(pieces, B, Mb.shape[1] * Mb.shape[3], dt),
             np.zeros((2, G, n), dt), np.zeros((2, G, m), dt), np.zeros((2, G), dt),
             np.zeros((2, 3, n), dt))

@@ -41,7 +41,7 @@ import numpy as np
 from ._flags import LINEAR, RELU, SIGMOID, TANH, kernel
 from .activations import sigmoid_vec, tanh_vec
 from .matvec import blocked_pieces, blocked_product
-from .sync import aligned_empty, publish, split, wait
+from .sync import aligned_empty, publish, split, unit_columns, wait
 
 
 @kernel
@@ -158,11 +158,6 @@ def input_products(U, x, out):
     np.dot(x.reshape(T * B, m), U.T, out=out.reshape(T * B, U.shape[0]))
 
 
-def _own_units(n, pieces):
-    """Each piece's units as a range (``split``)."""
-    return [range(*split(n, q, pieces)) for q in range(pieces)]
-
-
 def outputs(pieces, B, width, dtype):
     """Each piece's product buffer (pieces, B, >= width), padded so that each piece's is on
     cache lines of its own (the threads write theirs every step)."""
@@ -182,7 +177,7 @@ def forward_setup(W, U, Ws, x, h0, pieces):
     n = W.shape[0]
     s = aligned_empty((T + 1, B, n), W.dtype)  # (T+1, B, n)
     s[0] = h0
-    units = _own_units(n, pieces)
+    units = unit_columns(n, pieces, 1)
     Mf = blocked_pieces(W.T, units)  # (pieces, nb, n, width)
     Mu = blocked_pieces(U.T, units)  # (pieces, nb, m, width)
     Ms = blocked_pieces(Ws.T, units) if Ws.shape[0] else _no_skip(Mf)
@@ -383,7 +378,7 @@ def backward_setup(W, U, Ws, x, dh, pieces):
         gh[1:] = dh
     else:
         gh[T] = dh[T - 1]
-    units = _own_units(n, pieces)
+    units = unit_columns(n, pieces, 1)
     Mb = blocked_pieces(W, units)  # (pieces, nb, n, width)
     Msb = blocked_pieces(Ws, units) if k else _no_skip(Mb)
     width = Mb.shape[1] * Mb.shape[3]

@@ -160,6 +160,13 @@ def pieces_for(step_work, steps):
     return 2 if step_work >= MIN_STEP_WORK and step_work * steps >= MIN_PASS_WORK else 1
 
 
+def unit_columns(n, pieces, gates):
+    """For each piece, the indices of its units in each of ``gates`` blocks of n (gate-major):
+    the rows of a (gates * n, n) weight matrix whose outputs that piece computes, in order."""
+    return [np.concatenate([np.arange(k * n + lo, k * n + hi) for k in range(gates)])
+            for lo, hi in (split(n, q, pieces) for q in range(pieces))]
+
+
 def aligned_empty(shape, dtype) -> np.ndarray:
     """np.empty(shape, dtype) starting on a 64-byte cache line, so that where two threads
     write neighbouring rows (n = 128: the two halves of h_t) no line holds both halves."""

@@ -76,9 +76,11 @@ def forward(p: Params, x, h0, c0):
     n = p.n
     xt = time_major(x)  # (T, B, m)
     cho = _cho(p)
-    h, a, aux, WT, WnT, P, Q = gru_forward_setup(w["W"], w["U"], xt, np.array(h0), cho)
-    pair.run(gru_forward_sweep, (WT, WnT, w["b"], w["b_h"], h, a, aux, cho, P, Q),
-             _plan(p, xt))
+    plan = _plan(p, xt)
+    h, a, aux, Mf, Mu, Mn, O, X, N = gru_forward_setup(w["W"], w["U"], xt, np.array(h0), cho,
+                                                       plan[0])
+    pair.run(gru_forward_sweep, (Mf, Mu, Mn, w["b"], w["b_h"], xt, h, a, aux, cho, O, X, N),
+             plan)
     gates = {k: a[:, :, j * n:(j + 1) * n].transpose(1, 0, 2) for j, k in enumerate(GATES)}
     return Trace("gru", x, h0, np.ascontiguousarray(h[1:].transpose(1, 0, 2)), gates=gates,
                  cache={"h": h, "a": a, "aux": aux, "x": xt})
@@ -92,10 +94,11 @@ def backward(p: Params, trace, dh, dc, truncate):
     w = p.weights
     k = trace.cache
     cho, x = _cho(p), k["x"]
-    gh, Drz, Dn, Dnr, dx, Wrz, Wn, P, Q, dW2, dU2, db2, db_h2 = gru_backward_setup(
-        w["W"], w["U"], x, time_major(dh), cho)
-    pair.run(gru_backward_part, (w["U"], Wrz, Wn, x, k["h"], k["a"], k["aux"], cho, truncate, gh,
-                                 Drz, Dn, Dnr, dx, P, Q, dW2, dU2, db2, db_h2), _plan(p, x))
+    plan = _plan(p, x)
+    gh, Drz, Dn, Dnr, dx, Mrz, Mn, O, N, dW2, dU2, db2, db_h2 = gru_backward_setup(
+        w["W"], w["U"], x, time_major(dh), cho, plan[0])
+    pair.run(gru_backward_part, (w["U"], Mrz, Mn, x, k["h"], k["a"], k["aux"], cho, truncate, gh,
+                                 Drz, Dn, Dnr, dx, O, N, dW2, dU2, db2, db_h2), plan)
     dW, dU, db, db_h = add_halves(dW2, dU2, db2, db_h2)
     return Grads(h=np.ascontiguousarray(gh[1:].transpose(1, 0, 2)), h0=gh[0],
                  x=np.ascontiguousarray(dx.transpose(1, 0, 2)),
