@@ -40,6 +40,7 @@ class Params:
     cell: str
     weights: Mapping[str, np.ndarray]
     options: Mapping[str, Any] = field(default_factory=dict)
+    _derived: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self):
         if self.cell not in GATES:
@@ -81,6 +82,16 @@ class Params:
     @property
     def dtype(self) -> np.dtype:
         return self.weights["W"].dtype
+
+    def derived(self, key, make):
+        """make(), computed on first use and kept with these Params: the layouts of the
+        weights that the kernels read (``kernels.matvec.blocked``). The weights are read-only
+        copies, so what is kept never goes stale; ``replace`` starts afresh."""
+        try:
+            return self._derived[key]
+        except KeyError:
+            value = self._derived[key] = make()
+            return value
 
     def replace(self, weights: Mapping[str, Any] | None = None, **options) -> Params:
         """A copy with some weights and/or options replaced."""

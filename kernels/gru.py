@@ -23,32 +23,34 @@ from ._flags import kernel
 from .activations import sigmoid_vec, tanh_vec
 from .matvec import blocked_pieces, blocked_product
 from .rnn import flows, outputs, quiet, time_halves
-from .sync import aligned_empty, publish, split, unit_columns, wait
+from .sync import publish, shared_empty, split, unit_columns, wait
 
 
-def gru_forward_setup(W, U, x, h0, cho, pieces):
-    """The arrays of a forward pass: h (T+1, B, n) with h[0] = h0; a (T, B, 3n) for the
-    gates; aux (T, B, n); for each piece, in blocks (``kernels.matvec``), the columns of W^T
-    that give its units' gates from h_{t-1} (for 'cho' only r and z, with W_n^T for
-    W_n (r h_{t-1}) apart) and of U^T for U x_t; and its product buffers: O for W h, X for
-    U x (the n gate keeps the two sides apart), N for 'cho''s W_n (r h) (``kernels.rnn``
-    explains the scheme)."""
-    T, B, m = x.shape
+def gru_forward_blocks(W, U, cho, pieces):
+    """For each piece, in blocks (``kernels.matvec``), the columns of W^T that give its units'
+    gates from h_{t-1} (for 'cho' only r and z, with W_n^T for W_n (r h_{t-1}) apart: Mn,
+    else an empty stand-in) and of U^T for U x_t: (Mf, Mu, Mn)."""
     n = W.shape[1]
-    dt = W.dtype
-    h = aligned_empty((T + 1, B, n), dt)  # (T+1, B, n)
-    h[0] = h0
-    units = unit_columns(n, pieces, 1)
-    Mu = blocked_pieces(U.T, unit_columns(n, pieces, 3))  # (pieces, nb, m, width)
     Mf = blocked_pieces(W.T, unit_columns(n, pieces, 2 if cho else 3))  # (pieces, nb, n, width)
+    Mu = blocked_pieces(U.T, unit_columns(n, pieces, 3))  # (pieces, nb, m, width)
     if cho:
-        Mn = blocked_pieces(W[2 * n:].T, units)  # (pieces, nb, n, width): W_n^T
-    else:  # (unused: an empty stand-in of the same type)
-        Mn = np.zeros((pieces, 1, 0, Mf.shape[3]), dt)
-    return (h, aligned_empty((T, B, 3 * n), dt), aligned_empty((T, B, n), dt), Mf, Mu, Mn,
-            outputs(pieces, B, Mf.shape[1] * Mf.shape[3], dt),
-            outputs(pieces, B, Mu.shape[1] * Mu.shape[3], dt),
-            outputs(pieces, B, Mn.shape[1] * Mn.shape[3], dt))
+        Mn = blocked_pieces(W[2 * n:].T, unit_columns(n, pieces, 1))  # (pieces, nb, n, width)
+    else:
+        Mn = np.zeros((pieces, 1, 0, Mf.shape[3]), W.dtype)
+    return Mf, Mu, Mn
+
+
+def gru_forward_setup(Mf, Mu, Mn, x, h0):
+    """The arrays of a forward pass with blocks from ``gru_forward_blocks``: h (T+1, B, n)
+    with h[0] = h0; a (T, B, 3n) for the gates; aux (T, B, n); each piece's product buffers:
+    O for W h, X for U x (the n gate keeps the two sides apart), N for 'cho''s W_n (r h)
+    (``kernels.rnn`` explains the scheme)."""
+    T, B, m = x.shape
+    pieces, n, dt = Mf.shape[0], Mf.shape[2], Mf.dtype
+    h = shared_empty((T + 1, B, n), dt, pieces)  # (T+1, B, n)
+    h[0] = h0
+    return (h, shared_empty((T, B, 3 * n), dt, pieces), shared_empty((T, B, n), dt, pieces),
+            outputs(Mf, B), outputs(Mu, B), outputs(Mn, B))
 
 
 @kernel
@@ -148,30 +150,33 @@ def gru_forward_sweep(Mf, Mu, Mn, b, b_h, x, h, a, aux, cho, O, X, N, pieces, fl
     return True
 
 
-def gru_backward_setup(W, U, x, dh, cho, pieces):
-    """The arrays a backward pass fills: gh (T+1, B, n) started from dh; Drz (T, B, 2n), Dn and
-    Dnr (T, B, n) (Dnr empty for 'cho'); dx (T, B, m); for each piece the columns of W_rz and
-    W_n that give its units' share of gh[t-1], in blocks, and its product buffers O (W^T D)
-    and N (W_n^T da_n, 'cho'); and each half of time's dW, dU, db, db_h."""
-    T, B, m = x.shape
+def gru_backward_blocks(W, pieces):
+    """For each piece, the columns of W_rz and W_n that give its units' share of gh[t-1], in
+    blocks: Mrz (pieces, nb, 2n, width), Mn (pieces, nb, n, width)."""
     n = W.shape[1]
+    units = unit_columns(n, pieces, 1)
+    return blocked_pieces(W[: 2 * n], units), blocked_pieces(W[2 * n :], units)
+
+
+def gru_backward_setup(Mrz, x, dh, cho):
+    """The arrays a backward pass with blocks from ``gru_backward_blocks`` fills: gh
+    (T+1, B, n) started from dh; Drz (T, B, 2n), Dn and Dnr (T, B, n) (Dnr empty for 'cho');
+    dx (T, B, m); each piece's product buffers O (W^T D) and N (W_n^T da_n, 'cho'); and each
+    half of time's dW, dU, db, db_h."""
+    T, B, m = x.shape
+    pieces, n, dt = Mrz.shape[0], Mrz.shape[2] // 2, Mrz.dtype
     G = 3 * n
-    dt = W.dtype
-    gh = aligned_empty((T + 1, B, n), dt)  # (T+1, B, n)
+    gh = shared_empty((T + 1, B, n), dt, pieces)  # (T+1, B, n)
     gh[0] = 0.0
     gh[1:] = dh
     # dL/d(pre-activations): Drz for a_r, a_z (both sides); Dn for a_n on the x side;
     # Dnr = r * Dn, the h side of a_n ('torch' only: for 'cho' both sides are Dn)
-    units = unit_columns(n, pieces, 1)
-    Mrz = blocked_pieces(W[: 2 * n], units)  # (pieces, nb, 2n, width)
-    Mn = blocked_pieces(W[2 * n :], units)  # (pieces, nb, n, width)
-    width = Mrz.shape[1] * Mrz.shape[3]
     return (gh,
-            aligned_empty((T, B, 2 * n), dt),  # Drz (T, B, 2n)
-            aligned_empty((T, B, n), dt),  # Dn (T, B, n)
-            aligned_empty((0 if cho else T, B, n), dt),  # Dnr (T, B, n)
+            shared_empty((T, B, 2 * n), dt, pieces),  # Drz (T, B, 2n)
+            shared_empty((T, B, n), dt, pieces),  # Dn (T, B, n)
+            shared_empty((0 if cho else T, B, n), dt, pieces),  # Dnr (T, B, n)
             np.empty((T, B, m), dtype=dt),  # dx (T, B, m)
-            Mrz, Mn, outputs(pieces, B, width, dt), outputs(pieces, B, width, dt),
+            outputs(Mrz, B), outputs(Mrz, B),
             np.zeros((2, G, n), dt), np.zeros((2, G, m), dt), np.zeros((2, G), dt),
             np.zeros((2, G), dt))
 

@@ -25,27 +25,29 @@ from ._flags import kernel
 from .activations import sigmoid_vec, tanh_into, tanh_vec
 from .matvec import blocked_pieces, blocked_product
 from .rnn import flows, outputs, quiet, time_halves
-from .sync import aligned_empty, publish, split, unit_columns, wait
+from .sync import publish, shared_empty, split, unit_columns, wait
 
 # --- the LSTM ------------------------------------------------------------------------------
 
 
-def lstm_forward_setup(W, U, x, h0, c0, pieces):
-    """The arrays of a forward pass: h, c (T+1, B, n) with h[0] = h0, c[0] = c0; a (T, B, 4n)
-    for the gate activations; for each piece, the columns of W^T and U^T that give its units'
-    gates, in blocks (``kernels.matvec``), and its product buffer O (``kernels.rnn`` explains
-    the scheme)."""
+def lstm_forward_blocks(W, U, pieces):
+    """For each piece, the columns of W^T and U^T that give its units' four gates, in blocks
+    (``kernels.matvec``): Mf (pieces, nb, n, width), Mu (pieces, nb, m, width)."""
+    cols = unit_columns(W.shape[1], pieces, 4)
+    return blocked_pieces(W.T, cols), blocked_pieces(U.T, cols)
+
+
+def lstm_forward_setup(Mf, x, h0, c0):
+    """The arrays of a forward pass with blocks Mf (``lstm_forward_blocks``): h, c (T+1, B, n)
+    with h[0] = h0, c[0] = c0; a (T, B, 4n) for the gate activations; each piece's product
+    buffer O (``kernels.rnn`` explains the scheme)."""
     T, B, m = x.shape
-    n = W.shape[1]
-    h = aligned_empty((T + 1, B, n), W.dtype)  # (T+1, B, n)
-    c = aligned_empty((T + 1, B, n), W.dtype)  # (T+1, B, n)
+    pieces, n, dt = Mf.shape[0], Mf.shape[2], Mf.dtype
+    h = shared_empty((T + 1, B, n), dt, pieces)  # (T+1, B, n)
+    c = shared_empty((T + 1, B, n), dt, pieces)  # (T+1, B, n)
     h[0] = h0
     c[0] = c0
-    cols = unit_columns(n, pieces, 4)
-    Mf = blocked_pieces(W.T, cols)  # (pieces, nb, n, width)
-    Mu = blocked_pieces(U.T, cols)  # (pieces, nb, m, width)
-    return (h, c, aligned_empty((T, B, 4 * n), W.dtype), Mf, Mu,
-            outputs(pieces, B, Mf.shape[1] * Mf.shape[3], W.dtype))
+    return h, c, shared_empty((T, B, 4 * n), dt, pieces), outputs(Mf, B)
 
 
 @kernel
@@ -124,17 +126,22 @@ def lstm_forward_sweep(Mf, Mu, b, Pp, x, h, c, a, peep, coupled, O, pieces, flag
     return True
 
 
-def lstm_backward_setup(W, U, x, dh, dc, pieces):
-    """The arrays a backward pass fills: gh, gc (T+1, B, n) started from the upstream dh, dc
-    (dc of shape (0, B, n): none); D (T, B, 4n); dx (T, B, m); for each piece the columns of
-    W that give its units' W^T D_t, in blocks, and its product buffer; and for each half of
-    time its own dW, dU, db, dP (2, ...)."""
+def lstm_backward_blocks(W, pieces):
+    """For each piece, the columns of W that give its units' W^T D_t, in blocks (pieces, nb,
+    4n, width)."""
+    return blocked_pieces(W, unit_columns(W.shape[1], pieces, 1))
+
+
+def lstm_backward_setup(Mb, x, dh, dc):
+    """The arrays a backward pass with blocks Mb (``lstm_backward_blocks``) fills: gh, gc
+    (T+1, B, n) started from the upstream dh, dc (dc of shape (0, B, n): none); D (T, B, 4n);
+    dx (T, B, m); each piece's product buffer; and for each half of time its own dW, dU,
+    db, dP (2, ...)."""
     T, B, m = x.shape
-    n = W.shape[1]
+    pieces, n, dt = Mb.shape[0], Mb.shape[2] // 4, Mb.dtype
     G = 4 * n
-    dt = W.dtype
-    gh = aligned_empty((T + 1, B, n), dt)  # (T+1, B, n)
-    gc = aligned_empty((T + 1, B, n), dt)  # (T+1, B, n)
+    gh = shared_empty((T + 1, B, n), dt, pieces)  # (T+1, B, n)
+    gc = shared_empty((T + 1, B, n), dt, pieces)  # (T+1, B, n)
     gh[0] = 0.0
     gh[1:] = dh
     gc[0] = 0.0
@@ -142,12 +149,11 @@ def lstm_backward_setup(W, U, x, dh, dc, pieces):
         gc[1:] = dc
     else:
         gc[1:] = 0.0
-    D = aligned_empty((T, B, G), dt)  # (T, B, 4n): dL/d[a_i a_f a_g a_o]
-    dx = np.empty((T, B, m), dtype=dt)  # (T, B, m)
-    Mb = blocked_pieces(W, unit_columns(n, pieces, 1))
-    return (gh, gc, D, dx, Mb, outputs(pieces, B, Mb.shape[1] * Mb.shape[3], dt),
-            np.zeros((2, G, n), dt), np.zeros((2, G, m), dt), np.zeros((2, G), dt),
-            np.zeros((2, 3, n), dt))
+    return (gh, gc,
+            shared_empty((T, B, G), dt, pieces),  # D (T, B, 4n): dL/d[a_i a_f a_g a_o]
+            np.empty((T, B, m), dtype=dt),  # dx (T, B, m)
+            outputs(Mb, B), np.zeros((2, G, n), dt), np.zeros((2, G, m), dt),
+            np.zeros((2, G), dt), np.zeros((2, 3, n), dt))
 
 
 @kernel

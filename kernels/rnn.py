@@ -41,7 +41,7 @@ import numpy as np
 from ._flags import LINEAR, RELU, SIGMOID, TANH, kernel
 from .activations import sigmoid_vec, tanh_vec
 from .matvec import blocked_pieces, blocked_product
-from .sync import aligned_empty, publish, split, unit_columns, wait
+from .sync import publish, shared_empty, split, unit_columns, wait
 
 
 @kernel
@@ -158,10 +158,12 @@ def input_products(U, x, out):
     np.dot(x.reshape(T * B, m), U.T, out=out.reshape(T * B, U.shape[0]))
 
 
-def outputs(pieces, B, width, dtype):
-    """Each piece's product buffer (pieces, B, >= width), padded so that each piece's is on
-    cache lines of its own (the threads write theirs every step)."""
-    return aligned_empty((pieces, B, width + 64 // np.dtype(dtype).itemsize), dtype)
+def outputs(M, B):
+    """Each piece's product buffer for blocks M (pieces, nb, rows, width): (pieces, B, >= nb
+    width), padded so that each piece's is on cache lines of its own (with two pieces the
+    threads write theirs every step)."""
+    pieces, nb, _, width = M.shape
+    return shared_empty((pieces, B, nb * width + 64 // M.itemsize), M.dtype, pieces)
 
 
 def _no_skip(M):
@@ -169,20 +171,24 @@ def _no_skip(M):
     return np.zeros(M.shape[:2] + (0,) + M.shape[3:], M.dtype)
 
 
-def forward_setup(W, U, Ws, x, h0, pieces):
-    """The arrays of a forward pass: s (T+1, B, n) with s[0] = h0; v (T, B, n) for phi(z_t);
-    for each piece, the columns of W^T, U^T (and Ws^T) that give its units' z_t, in blocks
-    (``kernels.matvec.blocked``); O (pieces, B, width), each piece's product."""
+def forward_blocks(W, U, Ws, pieces):
+    """For each piece, the columns of W^T, U^T (and Ws^T) that give its units' z_t, in blocks
+    (``kernels.matvec.blocked``): Mf (pieces, nb, n, width), Mu, Ms. They depend on the
+    weights only (``gradlab`` keeps them with the Params)."""
+    units = unit_columns(W.shape[0], pieces, 1)
+    Mf = blocked_pieces(W.T, units)
+    return (Mf, blocked_pieces(U.T, units),
+            blocked_pieces(Ws.T, units) if Ws.shape[0] else _no_skip(Mf))
+
+
+def forward_setup(Mf, x, h0):
+    """The arrays of a forward pass with blocks Mf (``forward_blocks``): s (T+1, B, n) with
+    s[0] = h0; v (T, B, n) for phi(z_t); O, each piece's product."""
     T, B, m = x.shape
-    n = W.shape[0]
-    s = aligned_empty((T + 1, B, n), W.dtype)  # (T+1, B, n)
+    pieces, n = Mf.shape[0], Mf.shape[2]
+    s = shared_empty((T + 1, B, n), Mf.dtype, pieces)  # (T+1, B, n)
     s[0] = h0
-    units = unit_columns(n, pieces, 1)
-    Mf = blocked_pieces(W.T, units)  # (pieces, nb, n, width)
-    Mu = blocked_pieces(U.T, units)  # (pieces, nb, m, width)
-    Ms = blocked_pieces(Ws.T, units) if Ws.shape[0] else _no_skip(Mf)
-    return (s, aligned_empty((T, B, n), W.dtype), Mf, Mu, Ms,
-            outputs(pieces, B, Mf.shape[1] * Mf.shape[3], W.dtype))
+    return s, shared_empty((T, B, n), Mf.dtype, pieces), outputs(Mf, B)
 
 
 @kernel
@@ -361,31 +367,33 @@ def backward_grads(U, Ws, delay, x, s, delta, lo, hi, dW, dU, db, dWs, dx):
     np.dot(D, U, out=dx[lo - 1 : hi].reshape(c * B, m))
 
 
-def backward_setup(W, U, Ws, x, dh, pieces):
-    """The arrays a backward pass fills: gh (T+1, B, n), delta (T, B, n), dx (T, B, m); for
-    each piece the columns of W (and Ws) that give its units' W^T delta_t, in blocks, and its
-    product buffers O, S (``backward_sweep``); and for each of the two halves of time
+def backward_blocks(W, Ws, pieces):
+    """For each piece, the columns of W (and Ws) that give its units' W^T delta_t, in blocks:
+    Mb (pieces, nb, n, width), Msb."""
+    units = unit_columns(W.shape[0], pieces, 1)
+    Mb = blocked_pieces(W, units)
+    return Mb, blocked_pieces(Ws, units) if Ws.shape[0] else _no_skip(Mb)
+
+
+def backward_setup(Mb, k, x, dh):
+    """The arrays a backward pass with blocks Mb (``backward_blocks``) and a skip path of
+    size k (0: none) fills: gh (T+1, B, n), delta (T, B, n), dx (T, B, m); the product
+    buffers O, S (``backward_sweep``); and for each of the two halves of time
     (``backward_part``) its own dW, dU, db, dWs (2, ...). gh starts as what the sweep adds
     to: with a skip path all of dh (skip terms arrive out of order), else only gh[T] =
     dh[T-1] (the sweep writes each gh[t-1] once, from dh[t-2])."""
     T, B, m = x.shape
-    n = W.shape[0]
-    dt = W.dtype
-    k = Ws.shape[0]
-    gh = aligned_empty((T + 1, B, n), dt)  # (T+1, B, n)
+    pieces, n, dt = Mb.shape[0], Mb.shape[2], Mb.dtype
+    gh = shared_empty((T + 1, B, n), dt, pieces)  # (T+1, B, n)
     if k:
         gh[0] = 0.0
         gh[1:] = dh
     else:
         gh[T] = dh[T - 1]
-    units = unit_columns(n, pieces, 1)
-    Mb = blocked_pieces(W, units)  # (pieces, nb, n, width)
-    Msb = blocked_pieces(Ws, units) if k else _no_skip(Mb)
-    width = Mb.shape[1] * Mb.shape[3]
     return (gh,
-            aligned_empty((T, B, n), dt),  # delta (T, B, n)
+            shared_empty((T, B, n), dt, pieces),  # delta (T, B, n)
             np.empty((T, B, m), dt),  # dx (T, B, m)
-            Mb, Msb, outputs(pieces, B, width, dt), outputs(pieces, B, width, dt),
+            outputs(Mb, B), outputs(Mb, B),
             np.zeros((2, n, n), dt), np.zeros((2, n, m), dt), np.zeros((2, n), dt),
             np.zeros((2, k, k), dt))
 

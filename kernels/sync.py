@@ -167,13 +167,16 @@ def unit_columns(n, pieces, gates):
             for lo, hi in (split(n, q, pieces) for q in range(pieces))]
 
 
-def aligned_empty(shape, dtype) -> np.ndarray:
-    """np.empty(shape, dtype) starting on a 64-byte cache line, so that where two threads
-    write neighbouring rows (n = 128: the two halves of h_t) no line holds both halves."""
+def shared_empty(shape, dtype, pieces) -> np.ndarray:
+    """np.empty(shape, dtype) for an array that the ``pieces`` of a sweep write; with two
+    pieces it starts on a 64-byte cache line, so that where the two threads write
+    neighbouring parts of a row (n = 128: the two halves of h_t) no line holds both."""
+    if pieces == 1:
+        return np.empty(shape, dtype)
     dtype = np.dtype(dtype)
     count = math.prod(shape)
     raw = np.empty(count * dtype.itemsize + 64, dtype=np.uint8)
-    start = -raw.ctypes.data % 64
+    start = -raw.__array_interface__["data"][0] % 64
     return raw[start: start + count * dtype.itemsize].view(dtype).reshape(shape)
 
 

@@ -15,8 +15,10 @@ from __future__ import annotations
 import numpy as np
 
 from kernels.gru import (
+    gru_backward_blocks,
     gru_backward_part,
     gru_backward_setup,
+    gru_forward_blocks,
     gru_forward_setup,
     gru_forward_sweep,
     gru_step_jacobians,
@@ -77,8 +79,9 @@ def forward(p: Params, x, h0, c0):
     xt = time_major(x)  # (T, B, m)
     cho = _cho(p)
     plan = _plan(p, xt)
-    h, a, aux, Mf, Mu, Mn, O, X, N = gru_forward_setup(w["W"], w["U"], xt, np.array(h0), cho,
-                                                       plan[0])
+    Mf, Mu, Mn = p.derived(("forward", plan[0]),
+                           lambda: gru_forward_blocks(w["W"], w["U"], cho, plan[0]))
+    h, a, aux, O, X, N = gru_forward_setup(Mf, Mu, Mn, xt, np.array(h0))
     pair.run(gru_forward_sweep, (Mf, Mu, Mn, w["b"], w["b_h"], xt, h, a, aux, cho, O, X, N),
              plan)
     gates = {k: a[:, :, j * n:(j + 1) * n].transpose(1, 0, 2) for j, k in enumerate(GATES)}
@@ -95,8 +98,9 @@ def backward(p: Params, trace, dh, dc, truncate):
     k = trace.cache
     cho, x = _cho(p), k["x"]
     plan = _plan(p, x)
-    gh, Drz, Dn, Dnr, dx, Mrz, Mn, O, N, dW2, dU2, db2, db_h2 = gru_backward_setup(
-        w["W"], w["U"], x, time_major(dh), cho, plan[0])
+    Mrz, Mn = p.derived(("backward", plan[0]), lambda: gru_backward_blocks(w["W"], plan[0]))
+    gh, Drz, Dn, Dnr, dx, O, N, dW2, dU2, db2, db_h2 = gru_backward_setup(
+        Mrz, x, time_major(dh), cho)
     pair.run(gru_backward_part, (w["U"], Mrz, Mn, x, k["h"], k["a"], k["aux"], cho, truncate, gh,
                                  Drz, Dn, Dnr, dx, O, N, dW2, dU2, db2, db_h2), plan)
     dW, dU, db, db_h = add_halves(dW2, dU2, db2, db_h2)

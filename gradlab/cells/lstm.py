@@ -26,8 +26,10 @@ from __future__ import annotations
 import numpy as np
 
 from kernels.lstm import (
+    lstm_backward_blocks,
     lstm_backward_part,
     lstm_backward_setup,
+    lstm_forward_blocks,
     lstm_forward_setup,
     lstm_forward_sweep,
     lstm_step_jacobians,
@@ -115,8 +117,9 @@ def forward(p: Params, x, h0, c0):
     xt = time_major(x)  # (T, B, m)
     b = w["b"] + w["b_h"]
     plan = _plan(p, xt)
-    h, c, a, Mf, Mu, O = lstm_forward_setup(w["W"], w["U"], xt, np.array(h0), np.array(c0),
-                                            plan[0])
+    Mf, Mu = p.derived(("forward", plan[0]),
+                       lambda: lstm_forward_blocks(w["W"], w["U"], plan[0]))
+    h, c, a, O = lstm_forward_setup(Mf, xt, np.array(h0), np.array(c0))
     pair.run(lstm_forward_sweep, (Mf, Mu, b, P, xt, h, c, a, peep, coupled, O), plan)
     gates = {k: a[:, :, j * n:(j + 1) * n].transpose(1, 0, 2) for j, k in enumerate(GATES)}
     return Trace("lstm", x, h0, np.ascontiguousarray(h[1:].transpose(1, 0, 2)), c0=c0,
@@ -137,7 +140,8 @@ def backward(p: Params, trace, dh, dc, truncate):
         dct = time_major(dc)  # (T, B, n)
     W, U, x = w["W"], w["U"], k["x"]
     plan = _plan(p, x)
-    gh, gc, D, dx, Mb, O, dW2, dU2, db2, dP2 = lstm_backward_setup(W, U, x, dht, dct, plan[0])
+    Mb = p.derived(("backward", plan[0]), lambda: lstm_backward_blocks(W, plan[0]))
+    gh, gc, D, dx, O, dW2, dU2, db2, dP2 = lstm_backward_setup(Mb, x, dht, dct)
     pair.run(lstm_backward_part, (Mb, U, P, x, k["h"], k["c"], k["a"], peep, coupled, truncate,
                                   gh, gc, D, dx, O, dW2, dU2, db2, dP2), plan)
     dW, dU, db, dP = add_halves(dW2, dU2, db2, dP2)

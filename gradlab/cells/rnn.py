@@ -16,8 +16,10 @@ import numpy as np
 from kernels._flags import ACTIVATIONS
 from kernels.rnn import (
     add_halves,
+    backward_blocks,
     backward_part,
     backward_setup,
+    forward_blocks,
     forward_setup,
     forward_sweep,
     rnn_step_jacobians,
@@ -92,7 +94,8 @@ def forward(p: Params, x, h0, c0):
     xt = np.ascontiguousarray(x.transpose(1, 0, 2))  # (T, B, m)
     W = w["W"]
     plan = _plan(W, Ws, xt)
-    s, v, Mf, Mu, Ms, O = forward_setup(W, w["U"], Ws, xt, h0, plan[0])
+    Mf, Mu, Ms = p.derived(("forward", plan[0]), lambda: forward_blocks(W, w["U"], Ws, plan[0]))
+    s, v, O = forward_setup(Mf, xt, h0)
     pair.run(forward_sweep, (Mf, Mu, Ms, d, w["b"] + w["b_h"], xt, s, v, carry, a,
                              ACTIVATIONS[p.options["activation"]], O), plan)
     h = np.ascontiguousarray(s[1:].transpose(1, 0, 2))  # (B, T, n)
@@ -118,7 +121,8 @@ def backward(p: Params, trace, dh, dc, truncate):
     dht = np.ascontiguousarray(dh.transpose(1, 0, 2))  # (T, B, n)
     W, U, x = w["W"], w["U"], c["x"]
     plan = _plan(W, Ws, x)
-    gh, delta, dx, Mb, Msb, O, S, dW2, dU2, db2, dWs2 = backward_setup(W, U, Ws, x, dht, plan[0])
+    Mb, Msb = p.derived(("backward", plan[0]), lambda: backward_blocks(W, Ws, plan[0]))
+    gh, delta, dx, O, S, dW2, dU2, db2, dWs2 = backward_setup(Mb, Ws.shape[0], x, dht)
     pair.run(backward_part, (Mb, Msb, U, Ws, d, x, c["s"], c["v"], carry, a,
                              ACTIVATIONS[p.options["activation"]], dht, truncate, gh, delta, dx,
                              O, S, dW2, dU2, db2, dWs2), plan)
