@@ -1,9 +1,9 @@
 """Run a kernel on one thread, or on two in lock step (``kernels.sync``), and choose which.
 
-The sweeps of every cell can split each step's units between two threads that meet once or
-twice per step (``kernels.sync``; about 60 ns a meeting on the 2-core machine). That pays
-when a step's recurrent product is large: each core then streams only its half of W from
-its own cache, and the LSTM's 4n x n W, too big for one core's L2 at n = 128, fits in two.
+The sweeps of every cell can split each step's units between two threads that exchange
+their halves of h_t (or of the gradients) once or twice per step (``kernels.sync``; about
+60 ns a round trip on the 2-core machine). That pays when a step's recurrent product is
+large: each core then streams only its half of W from its own cache.
 Short or small passes are never cut (``kernels.sync.pieces_for``). A cut pass gives the same
 bits on one thread as on two (``plan``), so the choice of threads is only about speed.
 
@@ -12,7 +12,7 @@ whose second core is busy with something else (a pair then waits for a core it c
 
 The second thread of a pair is kept between runs (``Helper``): starting a thread and joining
 it costs about 85 us, handing work to a waiting one about 17 us, and a forward + backward
-pass at n = 128, T = 1000 runs two pairs in about 4 ms. It is the process's one helper, like
+pass at n = 128, T = 1000 runs two pairs in about 3.4 ms. It is the process's one helper, like
 a BLAS library's thread pool: it holds no state between runs, and a caller that finds it
 busy (another thread running a pair) starts a thread of its own instead.
 """

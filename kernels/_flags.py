@@ -2,7 +2,7 @@
 
 - ``cache=True``: compiled machine code is kept in ``__pycache__`` so later starts are fast.
   numba checks only the kernel's own file for changes: after editing a file other kernels
-  call into (``sync.py``, ``activations.py``, ``rnn.rows_product``), ``make clean`` (or
+  call into (``sync.py``, ``activations.py``, ``matvec.py``), ``make clean`` (or
   deleting ``kernels/__pycache__``) keeps them from running stale code.
 - ``fastmath`` stays off: inf and nan must propagate exactly (overflow is a result we show).
 - ``error_model='numpy'``: division by zero gives inf/nan instead of raising.

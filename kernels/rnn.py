@@ -13,25 +13,26 @@ Layout is time-major, (T, B, n); the public wrappers in ``gradlab`` take (B, T, 
 
 Where the time goes, and what is done about it (n = 128, T = 1000, B = 1):
 - The recurrent products W h_{t-1} (forward) and W^T delta_t (backward) are sequential in t
-  and bound by streaming W (128 KB) from L2 every step (about 1.7 us, the cache's rate).
-  They are loops over rows ("axpy" form: out += h_j * row_j, four rows per pass;
-  ``rows_product``), which LLVM vectorises across the output without reassociating any sum
-  (each out_i is accumulated in a fixed order, so no fastmath). W^T is copied once per call
-  so that both directions read rows; the batch loop sits inside the row loop, so each step
-  reads W once whatever B is. No BLAS call and no allocation per step.
-- Large sweeps cut the units in two pieces (``kernels.sync``): the owner of a piece
-  multiplies its own rows into a partial product over all units, and the two partials are
-  added after one meeting per step. Two threads (``gradlab.pair``) then each stream half of
-  W from their own core's cache; one thread runs both pieces with the same sums.
+  and bound by streaming W (128 KB) from L2 every step: about 1.3 us on one core at the
+  cache's rate (about 100 GB/s here). ``kernels.matvec`` does them with the outputs in
+  registers and W kept in blocks of 32 columns, each read in address order, without
+  reassociating any sum (no fastmath). No BLAS call and no allocation per step.
+- Large sweeps cut the units in two pieces (``kernels.sync``), each owned by one thread of
+  a pair (``gradlab.pair``): a thread computes z_t only for its own units, so its core
+  streams only its half of W. It sums over its own units of h_{t-1} first, then over the
+  partner's, once the partner has published them: the wait hides behind half the product,
+  and only h (and, going back, delta) crosses between the cores, 64 numbers a step. One
+  thread can run both pieces with the same sums in the same order, so the bits do not
+  depend on the number of threads.
 - tanh and sigmoid: numba calls libm one scalar at a time (as slow as the product itself at
   n = 128), so ``kernels.activations`` writes them as arithmetic, bit operations and selects
   that LLVM vectorises. Linear and ReLU loops vectorise as written.
-- What is not sequential is BLAS matrix products, written in plain NumPy: U x_t before the
-  forward sweep (straight into v), and dW, dU, db, dx, dWs after the backward sweep, each
-  half of time summed on its own (``backward_part``; on two threads each takes a half).
-  ``gradlab.pair`` keeps BLAS on the calling thread for them: a threaded OpenBLAS stalls for
-  milliseconds whenever another process holds the second core (measured at n = 128,
-  T = 1000 with one busy neighbour: 44 ms instead of 6), and gains little at these sizes.
+- What is not sequential is BLAS matrix products, written in plain NumPy: dW, dU, db, dx,
+  dWs after the backward sweep, each half of time summed on its own (``backward_part``; on
+  two threads each takes a half). ``gradlab.pair`` keeps BLAS on the calling thread for
+  them: a threaded OpenBLAS stalls for milliseconds whenever another process holds the
+  second core (measured at n = 128, T = 1000 with one busy neighbour: 44 ms instead of 6),
+  and gains little at these sizes.
 """
 
 import functools
@@ -87,50 +88,6 @@ def flows(t, s, k):
     return k <= 0 or chunk(t, k) == chunk(s, k)
 
 
-@kernel
-def rows_product(A, H, out, accumulate, j0, j1):
-    """out[b, i] (+)= sum_{j0 <= j < j1} H[b, j] A[j, i]  -- out = H A over rows j0..j1-1 of A.
-
-    A (p, q), H (B, p), out (B, q). The sum over j runs in plain order, four rows of A per
-    pass over out, so the loop over i vectorises without reassociation and A is read once
-    per call whatever B is. With ``accumulate`` false, out is overwritten. A pair of threads
-    splits a product by rows (each thread owns the units j whose h_j it computed) and adds
-    the two partial sums; measured at n = 128, half the rows at full width take half the
-    time, while half the columns take two thirds.
-    """
-    B = H.shape[0]
-    q = A.shape[1]
-    if not accumulate:
-        for bi in range(B):
-            o = out[bi]
-            for i in range(q):
-                o[i] = 0.0
-    j = j0
-    while j + 4 <= j1:
-        a0 = A[j]
-        a1 = A[j + 1]
-        a2 = A[j + 2]
-        a3 = A[j + 3]
-        for bi in range(B):
-            h = H[bi]
-            h0 = h[j]
-            h1 = h[j + 1]
-            h2 = h[j + 2]
-            h3 = h[j + 3]
-            o = out[bi]
-            for i in range(q):
-                o[i] = (((o[i] + h0 * a0[i]) + h1 * a1[i]) + h2 * a2[i]) + h3 * a3[i]
-        j += 4
-    while j < j1:
-        a0 = A[j]
-        for bi in range(B):
-            h0 = H[bi, j]
-            o = out[bi]
-            for i in range(q):
-                o[i] = o[i] + h0 * a0[i]
-        j += 1
-
-
 # --- plain NumPy around the sweeps: allocation, U x_t, and the parameter gradients ----------
 # (matrix products by BLAS; compiling them with numba took seconds and ran no faster). Like
 # the kernels, they let inf and nan through without a warning: overflow is a result we show.
@@ -146,16 +103,6 @@ def quiet(fn):
             return fn(*args, **kwargs)
 
     return wrapped
-
-
-@quiet
-def input_products(U, x, out):
-    """out[t] = U x_t for every step, one matrix product.
-
-    U (q, m), x (T, B, m), out (T, B, q) C-contiguous.
-    """
-    T, B, m = x.shape
-    np.dot(x.reshape(T * B, m), U.T, out=out.reshape(T * B, U.shape[0]))
 
 
 def outputs(M, B):

@@ -11,7 +11,8 @@ import pytest
 
 import gradlab
 from gradlab import pair
-from kernels.sync import ABORT, meet, new_flags, pieces_for, split
+from kernels._flags import kernel
+from kernels.sync import ABORT, new_flags, pieces_for, publish, split, wait
 
 from ..fd import close
 from . import test_gru, test_lstm
@@ -87,21 +88,74 @@ def test_gru_pair_is_bit_identical_and_matches_twin(monkeypatch, v, truncate):
         close(ours[k], theirs[k], 1e-11)
 
 
-def test_meet_waits_for_the_partner_and_returns_on_abort():
+def test_wait_waits_for_the_partner_and_returns_on_abort():
     flags = new_flags()
     done = []
-    t = threading.Thread(target=lambda: done.append(meet(flags, 0, 2, 1)))
+    t = threading.Thread(target=lambda: done.append(wait(flags, 0, 2, 1)))
     t.start()
     t.join(0.2)
-    assert t.is_alive()  # the partner has not arrived
-    flags[16] = 1  # partner 1 reaches meeting 1
+    assert t.is_alive()  # the partner has not published point 1
+    publish(flags, 1, 2, 1)  # partner 1 passes point 1
     t.join(5)
     assert done == [True]
-    t = threading.Thread(target=lambda: done.append(meet(flags, 0, 2, 2)))
+    assert wait(flags, 0, 2, 1) and wait(flags, 0, 1, 99)  # passed already; alone: no wait
+    t = threading.Thread(target=lambda: done.append(wait(flags, 0, 2, 2)))
     t.start()
     flags[ABORT] = 1
     t.join(5)
     assert not t.is_alive() and done == [True, False]
+
+
+def test_publish_writes_only_with_a_partner():
+    flags = new_flags()
+    publish(flags, 0, 1, 5)
+    assert not flags.any()
+    publish(flags, 1, 2, 5)
+    assert flags[16] == 5 and flags[0] == 0
+
+
+def test_concurrent_pairs_each_get_their_threads():
+    """Two callers running pairs at once (the app's worker and the main thread): one gets the
+    kept helper thread, the other a thread of its own; both get the one-thread bits."""
+    p = test_gru.make(n=37, m=3, variant="torch", rho=0.95)
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((3, 60, 3))
+    want = gradlab.forward(p, x).h  # (GRADLAB_THREADS unset: a pair when two cores exist)
+    results, errors = [], []
+
+    def caller():
+        try:
+            for _ in range(5):
+                results.append(gradlab.forward(p, x).h)
+        except Exception as e:  # reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=caller) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors and len(results) == 10
+    for h in results:
+        np.testing.assert_array_equal(h, want)
+
+
+def test_the_kept_helper_holds_no_arrays_between_runs():
+    import gc
+    import weakref
+
+    big = np.zeros(10)
+    ref = weakref.ref(big)
+    pair.run(_touch, (big,), (2, 2))
+    del big
+    gc.collect()
+    assert ref() is None
+
+
+@kernel
+def _touch(a, pieces, flags, part, parts):
+    a[part] = 1.0
+    return True
 
 
 def test_a_failing_thread_releases_its_partner():
@@ -111,7 +165,7 @@ def test_a_failing_thread_releases_its_partner():
     def kernel(pieces, flags, part, parts):
         if part == 1:
             raise RuntimeError("boom in part 1")
-        return meet(flags, part, parts, 1)
+        return wait(flags, part, parts, 1)
 
     result = []
     t = threading.Thread(target=lambda: result.append(_raises(kernel)))
