@@ -6,10 +6,11 @@ numba loops, that sum either loads and stores ``out`` every few rows (the ``axpy
 45-70 GB/s) or does not vectorise at all (scalar accumulators: about 19 GB/s). Here A is kept
 in *blocks* of 32 columns (float64; 64 in float32), each block contiguous (``blocked``), and
 ``_block`` holds one block's 32 outputs in eight vector registers while it walks down the
-rows: each element of A is loaded once, in address order, and ``out`` once per block (about
-90-96 GB/s from L2 on the 2-core machine, near the cache's rate; measured with the script in
-``gradlab.bench``'s notes). ``_block`` is written directly as LLVM IR, the one place where
-gradlab does so for arithmetic, because numba has no vector type.
+rows: each element of A is loaded once, in address order, and ``out`` once per block. On the
+2-core development machine (a loop of 2,000 products of 64 to 512 KB blocks from L2) that
+streams 90-96 GB/s, near the cache's rate, against 45-77 GB/s for the axpy form. ``_block``
+is written directly as LLVM IR, the one place where gradlab does so for arithmetic, because
+numba has no vector type.
 
 The sum for each output runs over j in plain order, one multiply and one add per term, with
 no fused multiply-add and no reassociation (no fast-math flags), so the bits are those of

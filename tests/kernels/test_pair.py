@@ -160,7 +160,7 @@ def _touch(a, pieces, flags, part, parts):
 
 def test_a_failing_thread_releases_its_partner():
     """If one thread of a pair raises, the other stops waiting and the error reaches the
-    caller (here the second thread fails before its first meeting)."""
+    caller (here the second thread fails before part 0 stops waiting for it)."""
 
     def kernel(pieces, flags, part, parts):
         if part == 1:
