@@ -56,48 +56,72 @@ def _own(args: tuple) -> tuple:
 
 
 class Helper:
-    """A daemon thread that runs the second part of pairs, one run at a time, kept between runs.
+    """A daemon thread that runs part 1 of pairs, one run at a time, kept between runs.
 
-    ``try_take`` reserves it (False when another run holds it); ``start(fn)`` hands it fn;
-    ``finish()`` waits for fn and returns what it raised (or None) and frees the helper.
+    ``take`` reserves it (False when another run holds it, e.g. the app's worker thread);
+    ``start(fn)`` hands it fn and returns that run's reply queue, which receives what fn
+    raised (or None); ``release`` frees the helper, only once the reply has arrived (``run``
+    sees to that, also when interrupted). A forked child starts a helper of its own: the
+    parent's thread does not exist there.
     """
 
     def __init__(self):
+        self._reset()
+
+    def _reset(self) -> None:
+        self._pid = os.getpid()
         self._lock = threading.Lock()
         self._work: queue.SimpleQueue = queue.SimpleQueue()
-        self._done: queue.SimpleQueue = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
 
-    def try_take(self) -> bool:
+    def take(self) -> bool:
+        if self._pid != os.getpid():  # a forked child
+            self._reset()
         return self._lock.acquire(blocking=False)
 
-    def start(self, fn) -> None:
-        if self._thread is None:
+    def start(self, fn) -> queue.SimpleQueue:
+        if self._thread is None or not self._thread.is_alive():
             self._thread = threading.Thread(target=self._loop, name="gradlab-pair", daemon=True)
             self._thread.start()
-        self._work.put(fn)
+        reply: queue.SimpleQueue = queue.SimpleQueue()
+        self._work.put((fn, reply))
+        return reply
 
-    def finish(self) -> BaseException | None:
-        try:
-            return self._done.get()
-        finally:
-            self._lock.release()
+    def release(self) -> None:
+        self._lock.release()
 
     def _loop(self) -> None:
         single_blas_thread()  # the kernels' BLAS on this thread (see run)
         while True:
-            fn = self._work.get()
+            fn, reply = self._work.get()
             try:
                 fn()
             except BaseException as e:  # handed back to the caller, which re-raises it
-                error = e
+                reply.put(e)
             else:
-                error = None
-            fn = None  # (the run's arrays are not kept until the next run)
-            self._done.put(error)
+                reply.put(None)
+            fn = reply = None  # (the run's arrays are not kept until the next run)
 
 
 _HELPER = Helper()
+
+
+def _await(done, flags):
+    """done() -- part 1's error, or None -- waited for to the end. An interrupt (Ctrl-C) while
+    waiting aborts part 1 and is raised once part 1 has stopped, so no thread is left
+    running a run its caller has given up, and the helper never gets a new run before it
+    has finished the old one."""
+    interrupted = None
+    while True:
+        try:
+            error = done()
+            break
+        except BaseException as e:  # KeyboardInterrupt and the like
+            flags[ABORT] = 1
+            interrupted = e
+    if interrupted is not None:
+        raise interrupted
+    return error
 
 
 def run(kernel, args: tuple, plan: tuple[int, int]):
@@ -127,33 +151,40 @@ def run(kernel, args: tuple, plan: tuple[int, int]):
             flags[ABORT] = 1  # release part 0 if it waits for us
             raise
 
-    if _HELPER.try_take():
-        _HELPER.start(second)
-        finish = _HELPER.finish
-    else:  # another thread's pair holds the helper: a thread of our own
-        errors: list[BaseException] = []
-
-        def own_thread():
-            try:
-                with one_blas_thread():
-                    second()
-            except BaseException as e:  # re-raised on the calling thread below
-                errors.append(e)
-
-        thread = threading.Thread(target=own_thread, name="gradlab-pair-extra", daemon=True)
-        thread.start()
-
-        def finish():
-            thread.join()
-            return errors[0] if errors else None
-
+    helper = _HELPER if _HELPER.take() else None
     try:
-        out = kernel(*_own(args), pieces, flags, 0, 2)
+        if helper is not None:
+            done = helper.start(second).get
+        else:  # another thread's pair holds the helper: a thread of our own
+            errors: list[BaseException] = []
+
+            def own_thread():
+                try:
+                    with one_blas_thread():
+                        second()
+                except BaseException as e:  # re-raised on the calling thread below
+                    errors.append(e)
+
+            thread = threading.Thread(target=own_thread, name="gradlab-pair-extra", daemon=True)
+            thread.start()
+
+            def done():
+                thread.join()
+                return errors[0] if errors else None
+
+        try:
+            out = kernel(*_own(args), pieces, flags, 0, 2)
+        except BaseException:
+            flags[ABORT] = 1  # release part 1, let it stop, then raise part 0's error
+            _await(done, flags)
+            raise
+        error = _await(done, flags)
     except BaseException:
-        flags[ABORT] = 1
+        flags[ABORT] = 1  # (also when interrupted before part 0 started)
         raise
     finally:
-        error = finish()
+        if helper is not None:
+            helper.release()
     if error is not None:
         raise error
     return out

@@ -28,9 +28,11 @@ DTYPES = (np.float64, np.float32)
 
 
 def _frozen_array(a: Any, dtype) -> np.ndarray:
+    """A read-only copy, handed out as a view of its read-only owner, so that nobody can make
+    it writeable again (what Params.derived keeps must never go stale)."""
     out = np.array(a, dtype=dtype, copy=True)
     out.setflags(write=False)
-    return out
+    return out.view()
 
 
 @dataclass(frozen=True)
@@ -64,8 +66,9 @@ class Params:
                 raise ValueError(f"{name} has shape {w[name].shape}; expected ({G * n},)")
         from .cells import get_cell
 
+        frozen = w
         w, options = get_cell(self.cell).check(w, dict(self.options))
-        w = {k: v if not v.flags.writeable else _frozen_array(v, dtype) for k, v in w.items()}
+        w = {k: v if v is frozen.get(k) else _frozen_array(v, dtype) for k, v in w.items()}
         object.__setattr__(self, "weights", MappingProxyType(w))
         object.__setattr__(self, "options", MappingProxyType(options))
 
@@ -85,8 +88,10 @@ class Params:
 
     def derived(self, key, make):
         """make(), computed on first use and kept with these Params: the layouts of the
-        weights that the kernels read (``kernels.matvec.blocked``). The weights are read-only
-        copies, so what is kept never goes stale; ``replace`` starts afresh."""
+        weights that the kernels read (``kernels.matvec.blocked``; up to four, one and two
+        pieces, forward and backward, each about the size of W). The weights are read-only
+        copies that cannot be made writeable again, so what is kept never goes stale;
+        ``replace`` starts afresh."""
         try:
             return self._derived[key]
         except KeyError:

@@ -154,7 +154,8 @@ def blocked_product(Ab, h, out, accumulate, j0, j1):
     rows is zero). Each block runs in registers (``_block``)."""
     nb, p, width = Ab.shape
     # (_block's loads are LLVM IR, which NUMBA_BOUNDSCHECK does not see: check here, once)
-    if j0 < 0 or j1 > p or h.shape[0] < min(j1, p) or out.shape[0] < nb * width:
-        raise IndexError("blocked_product: rows or buffer out of range")
+    if (j0 < 0 or j1 > p or h.shape[0] < min(j1, p) or out.shape[0] < nb * width
+            or width * Ab.itemsize != BLOCK_BYTES):
+        raise IndexError("blocked_product: rows, buffer or block width out of range")
     for k in range(nb):
         _block(Ab[k], h, out[k * width: (k + 1) * width], accumulate, j0, j1)

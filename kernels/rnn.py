@@ -151,6 +151,8 @@ def forward_sweep(Mf, Mu, Ms, delay, b, x, s, v, carry, a, act, O, pieces, flags
     the same bits as two. Returns False if the pair was aborted.
     """
     T, B, n = v.shape
+    if delay == 1 or delay < 0:  # (the skip term is read before the wait: t - delay <= t - 2)
+        raise ValueError("forward_sweep: the skip delay must be 0 (none) or at least 2")
     for t in range(1, T + 1):
         for q in range(part, pieces, parts):  # our units of h_{t-1}: written by us
             lo, hi = split(n, q, pieces)

@@ -63,3 +63,15 @@ def test_blocked_pieces_selects_each_pieces_columns():
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_block_width_is_one_register_block(dtype):
     assert block_width(dtype) * np.dtype(dtype).itemsize == 256
+
+
+def test_blocked_product_refuses_a_wrong_block_width_or_range():
+    Ab = blocked(np.ones((4, 40)), range(40))  # float64 blocks of 32
+    out = np.zeros(64)
+    with pytest.raises(IndexError):
+        blocked_product(Ab.astype(np.float32), np.ones(4, np.float32), np.zeros(128, np.float32),
+                        False, 0, 4)
+    with pytest.raises(IndexError):
+        blocked_product(Ab, np.ones(4), out, False, 0, 5)
+    with pytest.raises(IndexError):
+        blocked_product(Ab, np.ones(4), np.zeros(40), False, 0, 4)

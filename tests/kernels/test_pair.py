@@ -119,8 +119,9 @@ def test_concurrent_pairs_each_get_their_threads():
     kept helper thread, the other a thread of its own; both get the one-thread bits."""
     p = test_gru.make(n=37, m=3, variant="torch", rho=0.95)
     rng = np.random.default_rng(3)
-    x = rng.standard_normal((3, 60, 3))
-    want = gradlab.forward(p, x).h  # (GRADLAB_THREADS unset: a pair when two cores exist)
+    x = rng.standard_normal((3, 400, 3))
+    assert pair.plan(3 * 3 * 37 * 37, 400)[0] == 2  # (a pair when two cores exist)
+    want = gradlab.forward(p, x).h
     results, errors = [], []
 
     def caller():
@@ -140,13 +141,18 @@ def test_concurrent_pairs_each_get_their_threads():
         np.testing.assert_array_equal(h, want)
 
 
-def test_the_kept_helper_holds_no_arrays_between_runs():
+@pytest.mark.parametrize("fail", [False, True])
+def test_the_kept_helper_holds_no_arrays_between_runs(fail):
     import gc
     import weakref
 
     big = np.zeros(10)
     ref = weakref.ref(big)
-    pair.run(_touch, (big,), (2, 2))
+    if fail:
+        with pytest.raises(RuntimeError):
+            pair.run(_fail_in_part_1, (big,), (2, 2))
+    else:
+        pair.run(_touch, (big,), (2, 2))
     del big
     gc.collect()
     assert ref() is None
@@ -156,6 +162,76 @@ def test_the_kept_helper_holds_no_arrays_between_runs():
 def _touch(a, pieces, flags, part, parts):
     a[part] = 1.0
     return True
+
+
+def _fail_in_part_1(a, pieces, flags, part, parts):
+    if part == 1:
+        raise RuntimeError("part 1 fails")
+    return True
+
+
+def test_an_interrupted_caller_leaves_the_helper_in_step():
+    """Ctrl-C while the caller waits for part 1: part 1 is aborted and finishes before the
+    interrupt is raised, so the next run gets its own part 1's result, not a stale one."""
+    import signal
+    import time
+
+    main = threading.get_ident()
+
+    def slow(out, pieces, flags, part, parts):
+        if part == 1:
+            time.sleep(0.5)
+            out[1] = 1.0
+        return True
+
+    out = np.zeros(2)
+    threading.Timer(0.1, lambda: signal.pthread_kill(main, signal.SIGINT)).start()
+    with pytest.raises(KeyboardInterrupt):
+        pair.run(slow, (out,), (2, 2))
+        time.sleep(5)  # (the interrupt lands here if run returned before it)
+    assert out[1] == 1.0  # part 1 had finished when the interrupt was raised
+    out2 = np.zeros(2)
+    pair.run(_touch, (out2,), (2, 2))
+    assert out2.tolist() == [1.0, 1.0]
+
+
+def test_a_forked_child_runs_pairs():
+    import multiprocessing
+
+    pair.run(_touch, (np.zeros(2),), (2, 2))  # the parent's helper exists
+    ctx = multiprocessing.get_context("fork")
+    child = ctx.Process(target=_pair_in_child)
+    child.start()
+    child.join(60)
+    if child.is_alive():
+        child.kill()
+    assert child.exitcode == 0
+
+
+def _pair_in_child():
+    out = np.zeros(2)
+    pair.run(_touch, (out,), (2, 2))
+    raise SystemExit(0 if out.tolist() == [1.0, 1.0] else 1)
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_pairs_in_float32_and_at_extreme_truncations(monkeypatch, cell):
+    """float32, and truncate = 1 (no gradient crosses any step) and = T, at a size that splits."""
+    n, T = 37, 500
+    gates, B = {"rnn": (1, 6), "lstm": (4, 2), "gru": (3, 3)}[cell]
+    p = gradlab.init_params(cell, n, 3, seed=2, spectral_radius=0.95).astype(np.float32)
+    assert pair.plan(B * gates * n * n, T)[0] == 2
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((B, T, 3)).astype(np.float32)
+    dh = rng.standard_normal((B, T, n)).astype(np.float32)
+    for truncate in (1, T):
+        runs = run_both(monkeypatch, p, x, None, dh, truncate=truncate)
+        assert runs[0][0].h.dtype == np.float32
+        assert_identical(*runs)
+    g1 = gradlab.backward(p, gradlab.forward(p, x), dh, truncate=1)
+    g64 = gradlab.backward(p.astype(np.float64), gradlab.forward(p.astype(np.float64), x), dh,
+                           truncate=1)
+    close(g1.params["W"], g64.params["W"], 2e-3)
 
 
 def test_a_failing_thread_releases_its_partner():
