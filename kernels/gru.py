@@ -21,7 +21,7 @@ import numpy as np
 
 from ._flags import kernel
 from .activations import sigmoid_vec, tanh_vec
-from .matvec import blocked_pieces, blocked_product
+from .matvec import blocked_pieces, blocked_product, other_rows_product, own_rows_product
 from .rnn import flows, outputs, quiet, time_halves
 from .sync import publish, shared_empty, split, unit_columns, wait
 
@@ -72,7 +72,7 @@ def gru_forward_sweep(Mf, Mu, Mn, b, b_h, x, h, a, aux, cho, O, X, N, pieces, fl
         for q in range(part, pieces, parts):  # our units of h_{t-1}, and U x_t
             lo, hi = split(n, q, pieces)
             for bi in range(B):
-                blocked_product(Mf[q], h[t - 1, bi], O[q, bi], False, lo, hi)
+                own_rows_product(Mf[q], h[t - 1, bi], O[q, bi], False, lo, hi, n, 1)
                 blocked_product(Mu[q], x[t - 1, bi], X[q, bi], False, 0, m)
         if not wait(flags, part, parts, per * (t - 1)):  # the partner's units of h_{t-1}
             return False
@@ -82,10 +82,7 @@ def gru_forward_sweep(Mf, Mu, Mn, b, b_h, x, h, a, aux, cho, O, X, N, pieces, fl
             for bi in range(B):
                 o = O[q, bi]  # (2w or 3w,): W h_{t-1} for our units, gate by gate
                 xo = X[q, bi]  # (3w,): U x_t likewise
-                if hi < n:
-                    blocked_product(Mf[q], h[t - 1, bi], o, True, hi, n)
-                if lo > 0:
-                    blocked_product(Mf[q], h[t - 1, bi], o, True, 0, lo)
+                other_rows_product(Mf[q], h[t - 1, bi], o, lo, hi, n, 1)
                 ab = a[t - 1, bi]
                 ar = ab[lo:hi]
                 az = ab[n + lo : n + hi]
@@ -122,7 +119,7 @@ def gru_forward_sweep(Mf, Mu, Mn, b, b_h, x, h, a, aux, cho, O, X, N, pieces, fl
         for q in range(part, pieces, parts):
             lo, hi = split(n, q, pieces)
             for bi in range(B):
-                blocked_product(Mn[q], aux[t - 1, bi], N[q, bi], False, lo, hi)
+                own_rows_product(Mn[q], aux[t - 1, bi], N[q, bi], False, lo, hi, n, 1)
         if not wait(flags, part, parts, 2 * t - 1):  # the partner's units of r h_{t-1}
             return False
         for q in range(part, pieces, parts):
@@ -132,10 +129,7 @@ def gru_forward_sweep(Mf, Mu, Mn, b, b_h, x, h, a, aux, cho, O, X, N, pieces, fl
             bxn = b[2 * n + lo : 2 * n + hi]
             for bi in range(B):
                 nb_ = N[q, bi]
-                if hi < n:
-                    blocked_product(Mn[q], aux[t - 1, bi], nb_, True, hi, n)
-                if lo > 0:
-                    blocked_product(Mn[q], aux[t - 1, bi], nb_, True, 0, lo)
+                other_rows_product(Mn[q], aux[t - 1, bi], nb_, lo, hi, n, 1)
                 ab = a[t - 1, bi]
                 az = ab[n + lo : n + hi]
                 an = ab[2 * n + lo : 2 * n + hi]
@@ -235,7 +229,7 @@ def gru_backward_sweep(Mrz, Mn, h, a, aux, cho, truncate, gh, Drz, Dn, Dnr, O, N
             for q in range(part, pieces, parts):
                 lo, hi = split(n, q, pieces)
                 for bi in range(B):
-                    blocked_product(Mn[q], Dn[t - 1, bi], N[q, bi], False, lo, hi)
+                    own_rows_product(Mn[q], Dn[t - 1, bi], N[q, bi], False, lo, hi, n, 1)
             if not wait(flags, part, parts, count - 1):
                 return False
             for q in range(part, pieces, parts):
@@ -243,10 +237,7 @@ def gru_backward_sweep(Mrz, Mn, h, a, aux, cho, truncate, gh, Drz, Dn, Dnr, O, N
                 w = hi - lo
                 for bi in range(B):
                     d_ = N[q, bi]  # becomes dL/d(r h_{t-1}) on our units
-                    if hi < n:
-                        blocked_product(Mn[q], Dn[t - 1, bi], d_, True, hi, n)
-                    if lo > 0:
-                        blocked_product(Mn[q], Dn[t - 1, bi], d_, True, 0, lo)
+                    other_rows_product(Mn[q], Dn[t - 1, bi], d_, lo, hi, n, 1)
                     r_ = a[t - 1, bi, lo:hi]
                     hb = h[t - 1, bi, lo:hi]
                     dr = Drz[t - 1, bi, lo:hi]
@@ -260,10 +251,9 @@ def gru_backward_sweep(Mrz, Mn, h, a, aux, cho, truncate, gh, Drz, Dn, Dnr, O, N
             lo, hi = split(n, q, pieces)
             for bi in range(B):
                 o = O[q, bi]
-                blocked_product(Mrz[q], Drz[t - 1, bi], o, False, lo, hi)
-                blocked_product(Mrz[q], Drz[t - 1, bi], o, True, n + lo, n + hi)
+                own_rows_product(Mrz[q], Drz[t - 1, bi], o, False, lo, hi, n, 2)
                 if not cho:
-                    blocked_product(Mn[q], Dnr[t - 1, bi], o, True, lo, hi)
+                    own_rows_product(Mn[q], Dnr[t - 1, bi], o, True, lo, hi, n, 1)
         if not wait(flags, part, parts, count):  # the partner's units of D_t
             return False
         for q in range(part, pieces, parts):
@@ -271,16 +261,9 @@ def gru_backward_sweep(Mrz, Mn, h, a, aux, cho, truncate, gh, Drz, Dn, Dnr, O, N
             w = hi - lo
             for bi in range(B):
                 o = O[q, bi]
-                for k in range(2):
-                    if hi < n:
-                        blocked_product(Mrz[q], Drz[t - 1, bi], o, True, k * n + hi, (k + 1) * n)
-                    if lo > 0:
-                        blocked_product(Mrz[q], Drz[t - 1, bi], o, True, k * n, k * n + lo)
+                other_rows_product(Mrz[q], Drz[t - 1, bi], o, lo, hi, n, 2)
                 if not cho:
-                    if hi < n:
-                        blocked_product(Mn[q], Dnr[t - 1, bi], o, True, hi, n)
-                    if lo > 0:
-                        blocked_product(Mn[q], Dnr[t - 1, bi], o, True, 0, lo)
+                    other_rows_product(Mn[q], Dnr[t - 1, bi], o, lo, hi, n, 1)
                 ab = a[t - 1, bi]
                 r_ = ab[lo:hi]
                 z_ = ab[n + lo : n + hi]

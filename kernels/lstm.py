@@ -23,7 +23,7 @@ import numpy as np
 
 from ._flags import kernel
 from .activations import sigmoid_vec, tanh_into, tanh_vec
-from .matvec import blocked_pieces, blocked_product
+from .matvec import blocked_pieces, blocked_product, other_rows_product, own_rows_product
 from .rnn import flows, outputs, quiet, time_halves
 from .sync import publish, shared_empty, split, unit_columns, wait
 
@@ -68,7 +68,7 @@ def lstm_forward_sweep(Mf, Mu, b, Pp, x, h, c, a, peep, coupled, O, pieces, flag
         for q in range(part, pieces, parts):  # our units of h_{t-1}, and U x_t
             lo, hi = split(n, q, pieces)
             for bi in range(B):
-                blocked_product(Mf[q], h[t - 1, bi], O[q, bi], False, lo, hi)
+                own_rows_product(Mf[q], h[t - 1, bi], O[q, bi], False, lo, hi, n, 1)
                 blocked_product(Mu[q], x[t - 1, bi], O[q, bi], True, 0, m)
         if not wait(flags, part, parts, t - 1):  # the partner's units of h_{t-1}
             return False
@@ -77,10 +77,7 @@ def lstm_forward_sweep(Mf, Mu, b, Pp, x, h, c, a, peep, coupled, O, pieces, flag
             w = hi - lo
             for bi in range(B):
                 z = O[q, bi]  # (4w,): our units' pre-activations, gate by gate
-                if hi < n:
-                    blocked_product(Mf[q], h[t - 1, bi], z, True, hi, n)
-                if lo > 0:
-                    blocked_product(Mf[q], h[t - 1, bi], z, True, 0, lo)
+                other_rows_product(Mf[q], h[t - 1, bi], z, lo, hi, n, 1)
                 ab = a[t - 1, bi]
                 ai = ab[lo:hi]
                 af = ab[n + lo : n + hi]
@@ -212,8 +209,7 @@ def lstm_backward_sweep(Mb, Pp, h, c, a, peep, coupled, truncate, gh, gc, D, O, 
         for q in range(part, pieces, parts):  # W^T D_t over our units' gate rows
             lo, hi = split(n, q, pieces)
             for bi in range(B):
-                for k in range(4):
-                    blocked_product(Mb[q], D[t - 1, bi], O[q, bi], k > 0, k * n + lo, k * n + hi)
+                own_rows_product(Mb[q], D[t - 1, bi], O[q, bi], False, lo, hi, n, 4)
         if not wait(flags, part, parts, count):  # the partner's units of D_t
             return False
         for q in range(part, pieces, parts):
@@ -221,11 +217,7 @@ def lstm_backward_sweep(Mb, Pp, h, c, a, peep, coupled, truncate, gh, gc, D, O, 
             w = hi - lo
             for bi in range(B):
                 o = O[q, bi]
-                for k in range(4):
-                    if hi < n:
-                        blocked_product(Mb[q], D[t - 1, bi], o, True, k * n + hi, (k + 1) * n)
-                    if lo > 0:
-                        blocked_product(Mb[q], D[t - 1, bi], o, True, k * n, k * n + lo)
+                other_rows_product(Mb[q], D[t - 1, bi], o, lo, hi, n, 4)
                 ab = a[t - 1, bi]
                 d = D[t - 1, bi]
                 dcb = dcs[bi]

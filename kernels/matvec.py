@@ -159,3 +159,27 @@ def blocked_product(Ab, h, out, accumulate, j0, j1):
         raise IndexError("blocked_product: rows, buffer or block width out of range")
     for k in range(nb):
         _block(Ab[k], h, out[k * width: (k + 1) * width], accumulate, j0, j1)
+
+
+# A thread of a pair owns units [lo, hi) of n (``kernels.sync``). Its rows of a weight matrix
+# made of ``gates`` blocks of n rows are k n + [lo, hi) in each block; the partner's are the
+# rest. The sweeps sum over their own rows first and over the partner's once it has
+# published them; these two fix that order, so one thread running both pieces does the
+# same sums.
+
+
+@kernel
+def own_rows_product(Ab, h, out, accumulate, lo, hi, n, gates):
+    """out (+)= sum over rows k n + [lo, hi) of each of ``gates`` blocks (``blocked_product``)."""
+    for k in range(gates):
+        blocked_product(Ab, h, out, accumulate or k > 0, k * n + lo, k * n + hi)
+
+
+@kernel
+def other_rows_product(Ab, h, out, lo, hi, n, gates):
+    """out += sum over the other rows of each block: k n + [hi, n), then k n + [0, lo)."""
+    for k in range(gates):
+        if hi < n:
+            blocked_product(Ab, h, out, True, k * n + hi, (k + 1) * n)
+        if lo > 0:
+            blocked_product(Ab, h, out, True, k * n, k * n + lo)

@@ -41,7 +41,7 @@ import numpy as np
 
 from ._flags import LINEAR, RELU, SIGMOID, TANH, kernel
 from .activations import sigmoid_vec, tanh_vec
-from .matvec import blocked_pieces, blocked_product
+from .matvec import blocked_pieces, blocked_product, other_rows_product, own_rows_product
 from .sync import publish, shared_empty, split, unit_columns, wait
 
 
@@ -157,7 +157,7 @@ def forward_sweep(Mf, Mu, Ms, delay, b, x, s, v, carry, a, act, O, pieces, flags
         for q in range(part, pieces, parts):  # our units of h_{t-1}: written by us
             lo, hi = split(n, q, pieces)
             for bi in range(B):
-                blocked_product(Mf[q], s[t - 1, bi], O[q, bi], False, lo, hi)
+                own_rows_product(Mf[q], s[t - 1, bi], O[q, bi], False, lo, hi, n, 1)
                 blocked_product(Mu[q], x[t - 1, bi], O[q, bi], True, 0, x.shape[2])
                 if delay > 0 and t - delay >= 0:  # published at step t - delay <= t - 2
                     blocked_product(Ms[q], s[t - delay, bi], O[q, bi], True, 0, n)
@@ -169,10 +169,7 @@ def forward_sweep(Mf, Mu, Ms, delay, b, x, s, v, carry, a, act, O, pieces, flags
             bw, cw, aw = b[lo:hi], carry[lo:hi], a[lo:hi]  # (w,): our units
             for bi in range(B):
                 o = O[q, bi]
-                if hi < n:
-                    blocked_product(Mf[q], s[t - 1, bi], o, True, hi, n)
-                if lo > 0:
-                    blocked_product(Mf[q], s[t - 1, bi], o, True, 0, lo)
+                other_rows_product(Mf[q], s[t - 1, bi], o, lo, hi, n, 1)
                 # (loops over slices from 0, not over range(lo, hi): LLVM vectorises these only)
                 vb = v[t - 1, bi, lo:hi]
                 sp = s[t - 1, bi, lo:hi]
@@ -249,7 +246,7 @@ def backward_sweep(Mb, Msb, delay, v, carry, a, act, dh, truncate, gh, delta, O,
             for q in range(part, pieces, parts):
                 lo, hi = split(n, q, pieces)
                 for bi in range(B):
-                    blocked_product(Mb[q], d[bi], O[q, bi], False, lo, hi)
+                    own_rows_product(Mb[q], d[bi], O[q, bi], False, lo, hi, n, 1)
         if (flow or flow_skip) and not wait(flags, part, parts, count):
             return False
         for q in range(part, pieces, parts):
@@ -260,10 +257,7 @@ def backward_sweep(Mb, Msb, delay, v, carry, a, act, dh, truncate, gh, delta, O,
             if flow:
                 for bi in range(B):
                     o = O[q, bi]
-                    if hi < n:
-                        blocked_product(Mb[q], d[bi], o, True, hi, n)
-                    if lo > 0:
-                        blocked_product(Mb[q], d[bi], o, True, 0, lo)
+                    other_rows_product(Mb[q], d[bi], o, lo, hi, n, 1)
                     g = gh[t, bi, lo:hi]
                     gp = gh[t - 1, bi, lo:hi]
                     if skip:
