@@ -1,8 +1,17 @@
-"""The lab's views. Each panel owns one pyqtgraph widget (``.widget``), creates its plot items
-once, and has ``show(snapshot)`` (update items in place) and ``apply_theme(theme)``."""
+"""The lab's views: one module per panel, each a ``Panel`` (see ``base``), and ``PANELS``,
+the registry that maps a panel's name (as used by ``gradlab.layouts``) to its class."""
 
-from .eigen import EigenPanel
-from .gradient import GradientPanel
-from .hidden import HiddenStatesPanel
+from types import MappingProxyType
 
-__all__ = ["EigenPanel", "GradientPanel", "HiddenStatesPanel"]
+from .base import Panel
+
+PANELS: MappingProxyType = MappingProxyType({})  # filled as panels are ported
+
+
+def get_panel(name: str) -> type[Panel]:
+    if name not in PANELS:
+        raise ValueError(f"panel {name!r} is not one of {list(PANELS)}")
+    return PANELS[name]
+
+
+__all__ = ["PANELS", "Panel", "get_panel"]
