@@ -56,5 +56,5 @@ def compute(ctx: Context) -> Clipping:
     return Clipping(float(c.clip), float(before), float(after), float(scale), per_seq, share)
 
 
-MEASURE = Measure("clipping", "cheap", compute, frozenset({"cursor"}),
+MEASURE = Measure("clipping", "expensive", compute, frozenset({"cursor"}),
                   "gradient norm before and after clipping, share of clipped updates")

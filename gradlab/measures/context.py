@@ -163,6 +163,21 @@ class Context:
             return backward(self.params, self.trace, self.dh)
 
     @functools.cached_property
+    def base_eigvals(self) -> np.ndarray:
+        """Eigenvalues of the shown matrix at radius 1 (hand-set ones if any), (n,) complex,
+        in the order the app edits them."""
+        c = self.config
+        _, lam, _ = self.draws.get(c.cell, c.hidden, c.inputs, c.init, c.seed)
+        if c.eigs and len(c.eigs) == len(lam):
+            return np.array([complex(re, im) for re, im in c.eigs])
+        return np.array(lam, dtype=complex)
+
+    @functools.cached_property
+    def eigvals(self) -> np.ndarray:
+        """Eigenvalues of the shown recurrent matrix (radius included), (n,) complex."""
+        return self.config.spectral_radius * self.base_eigvals
+
+    @functools.cached_property
     def overflow_step(self) -> int | None:
         """First step t (1..T) whose hidden state is inf or nan, None if none."""
         bad = ~np.isfinite(self.trace.h[0]).all(axis=1)

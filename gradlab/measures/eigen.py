@@ -73,12 +73,9 @@ def compute(ctx: Context) -> Eigen:
     c = ctx.config
     spec = ctx.spec
     _, lam, _ = ctx.draws.get(c.cell, c.hidden, c.inputs, c.init, c.seed)
-    if c.eigs and len(c.eigs) == len(lam):
-        base = np.array([complex(re, im) for re, im in c.eigs])
-    else:
-        base = np.array(lam, dtype=complex)
+    base = ctx.base_eigvals
     real_only = np.ndim(ctx.params.weights[spec.recurrent]) == 1
-    eigvals = c.spectral_radius * base
+    eigvals = ctx.eigvals
     leaky = None
     if "leak" in spec.options:
         a = unit_leaks(c)

@@ -139,7 +139,6 @@ def reference(ctx: Context) -> tuple[np.ndarray, str]:
     c = ctx.config
     lags = np.arange(c.steps + 1, dtype=float)
     p = ctx.params
-    name = c.cell
     if ctx.spec.highway is not None:
         gate, _ = ctx.spec.highway
         G = np.asarray(ctx.trace.gates[gate][0], dtype=np.float64)  # (T, n)
@@ -151,21 +150,15 @@ def reference(ctx: Context) -> tuple[np.ndarray, str]:
             rms = top[:, 0] + 0.5 * np.log10(np.mean(10.0 ** (2 * (cum - top)), axis=1))
         label = {"f": "∏ f (forget gates)", "z": "∏ z (update gates)"}.get(gate, f"∏ {gate}")
         return rms, label
-    if name == "rnn":
-        a = unit_leaks(c)
-        M = np.asarray(ctx.spec.shown_matrix(p), dtype=np.float64)
-        if np.ndim(a) == 0:
-            lam = np.linalg.eigvals(M)
-            rho = float(np.max(np.abs(1.0 - a + a * lam)))
-        else:
-            A = np.asarray(a)
-            rho = float(np.max(np.abs(np.linalg.eigvals(np.diag(1.0 - A) + A[:, None] * M))))
-        leaky = not np.all(np.asarray(a) == 1.0)
-        label = "ρ<sub>eff</sub><sup>l</sup> (leaky step)" if leaky else "ρ<sup>l</sup>"
+    a = unit_leaks(c) if "leak" in ctx.spec.options else 1.0
+    if np.ndim(a) == 0:  # one leak: the step's eigenvalues are 1 - a + a lambda
+        rho = float(np.max(np.abs(1.0 - a + a * ctx.eigvals)))
     else:
+        A = np.asarray(a)
         M = np.asarray(ctx.spec.shown_matrix(p), dtype=np.float64)
-        rho = float(np.max(np.abs(np.linalg.eigvals(M))))
-        label = "ρ<sup>l</sup>"
+        rho = float(np.max(np.abs(np.linalg.eigvals(np.diag(1.0 - A) + A[:, None] * M))))
+    leaky = not np.all(np.asarray(a) == 1.0)
+    label = "ρ<sub>eff</sub><sup>l</sup> (leaky step)" if leaky else "ρ<sup>l</sup>"
     with np.errstate(divide="ignore"):
         return lags * np.log10(rho), label
 
