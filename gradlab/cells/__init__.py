@@ -1,27 +1,34 @@
-"""Registry of recurrent cells. Each module turns Params into kernel calls.
+"""The cell registry: every recurrent cell gradlab knows, described once by a CellSpec.
 
-A cell module provides: ``GATES`` (names of the recorded activations), ``make_params``,
-``init_weights``, ``forward``, ``backward`` and ``step_jacobians``.
+A cell is one kernel file (``kernels/<name>.py``), one cell file (``gradlab/cells/<name>.py``,
+which builds its ``SPEC``) and one line below. Params, init_params, from_torch/to_torch,
+the spectra and the lab read ``CELLS`` instead of branching on names, and the contract
+suite (tests/contract) runs for every entry.
 """
 
-from importlib import import_module
+from __future__ import annotations
 
-import numpy as np
+from collections.abc import Mapping
+from types import MappingProxyType
 
-_MODULES = {"rnn": "rnn", "lstm": "lstm", "gru": "gru"}
+from . import gru, indrnn, lstm, rnn
+from .common import time_major
+from .spec import CellSpec, WeightSpec
+
+CELLS: Mapping[str, CellSpec] = MappingProxyType({s.name: s for s in (
+    rnn.SPEC,
+    indrnn.SPEC,
+    lstm.SPEC,
+    gru.SPEC,
+)})
 
 
-def get_cell(cell: str):
-    """The module implementing ``cell``."""
-    if cell not in _MODULES:
-        raise ValueError(f"cell={cell!r} is not one of {sorted(_MODULES)}")
-    return import_module(f".{_MODULES[cell]}", __name__)
+def get_cell(name: str) -> CellSpec:
+    """The CellSpec registered as ``name``; ValueError naming the allowed names."""
+    try:
+        return CELLS[name]
+    except (KeyError, TypeError):
+        raise ValueError(f"cell={name!r} is not one of {list(CELLS)}") from None
 
 
-def time_major(a: np.ndarray) -> np.ndarray:
-    """(B, T, ...) -> writable C-contiguous (T, B, ...), the kernels' layout; copies only
-    when needed (writable inputs keep each kernel to one compiled signature)."""
-    t = a.transpose(1, 0, 2)
-    if t.flags.c_contiguous and t.flags.writeable:
-        return t
-    return np.array(t, order="C")
+__all__ = ["CELLS", "CellSpec", "WeightSpec", "get_cell", "time_major"]
