@@ -17,6 +17,7 @@ trained: activation, leak, gru_variant, ...
 from __future__ import annotations
 
 import os
+import pickle
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -213,9 +214,12 @@ def _load_state_dict(state_dict) -> dict[str, np.ndarray]:
                                  "torch.save(model.state_dict(), path)")
             try:
                 obj = torch.load(path, map_location="cpu", weights_only=True)  # a state_dict
-            except EOFError:
-                raise ValueError(f"{path} ends too early (truncated?); expected a state_dict "
-                                 "saved with torch.save") from None
+            except (EOFError, RuntimeError, KeyError, pickle.UnpicklingError) as e:
+                # truncated, corrupt, not torch's, or objects weights_only refuses to build
+                first = str(e).split(".")[0][:80]
+                raise ValueError(f"{path} is not a readable PyTorch file ({type(e).__name__}: "
+                                 f"{first}); expected a state_dict of tensors saved with "
+                                 "torch.save (read with weights_only=True)") from None
             return _checked_dict(obj, path)
         raise ValueError(f"{path}: expected a .npz, .pt or .pth file")
     return _checked_dict(state_dict, "state_dict")
