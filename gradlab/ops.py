@@ -35,6 +35,10 @@ def _truncation(truncate, T: int) -> int:
 
 def _batched(a, name: str, dims: int, dtype) -> np.ndarray:
     # always a copy: a Trace must not change when the caller reuses its input buffer
+    kind = np.asarray(a).dtype.kind
+    if kind not in "fiub":  # complex would lose its imaginary part; objects, strings: no
+        raise ValueError(f"{name} has dtype {np.asarray(a).dtype}; give real numbers "
+                         "(float32 or float64)")
     a = np.array(a, dtype=dtype, copy=True)
     if a.ndim == dims - 1:
         a = a[None]

@@ -1,9 +1,17 @@
 """The cell registry: every recurrent cell gradlab knows, described once by a CellSpec.
 
-A cell is one kernel file (``kernels/<name>.py``), one cell file (``gradlab/cells/<name>.py``,
-which builds its ``SPEC``) and one line below. Params, init_params, from_torch/to_torch,
-the spectra and the lab read ``CELLS`` instead of branching on names, and the contract
-suite (tests/contract) runs for every entry.
+Params, init_params, from_torch/to_torch, the spectra and the lab read ``CELLS`` instead of
+branching on names, and the contract suite (tests/contract) runs for every entry. To add a
+cell (IndRNN is the worked example):
+
+1. ``kernels/<name>.py``: @njit sweeps (``kernels._flags.kernel``), forward, backward with
+   truncation, step Jacobians; numpy/numba only.
+2. ``gradlab/cells/<name>.py``: forward/backward/step_jacobians wrappers that return
+   ``gradlab.trace`` Trace/Grads, ``check`` for the options, ``init_weights``, and
+   ``SPEC = CellSpec(...)``.
+3. Its entry below (the import and ``<name>.SPEC``).
+4. ``tests/kernels/ref_<name>.py``: the NumPy twin, with ``contract_forward`` and
+   ``contract_backward`` taking Params; the contract suite finds it by name.
 """
 
 from __future__ import annotations

@@ -68,8 +68,9 @@ def forward(p, x, h0, c0):
         raise ValueError("c0 is for the LSTM; an IndRNN has no cell state")
     w = p.weights
     xt = time_major(x)  # (T, B, m)
+    T, B, m = xt.shape
     with np.errstate(all="ignore"):
-        u = np.ascontiguousarray(xt @ w["U"].T + (w["b"] + w["b_h"]))  # (T, B, n)
+        u = (xt.reshape(T * B, m) @ w["U"].T + (w["b"] + w["b_h"])).reshape(T, B, p.n)
     s = indrnn_forward(w["w"], u, np.ascontiguousarray(h0), ACTIVATIONS[p.options["activation"]])
     h = s[1:].transpose(1, 0, 2)  # (B, T, n)
     return Trace("indrnn", x, h0, np.ascontiguousarray(h), gates={"phi": h},

@@ -145,3 +145,16 @@ def test_bad_sizes_are_refused(cell):
         with pytest.raises(ValueError, match="hidden=|inputs="):
             gradlab.init_params(cell, hidden, inputs)
     assert get_cell(cell).name == cell
+
+
+@pytest.mark.parametrize("cell", ALL_CELLS)
+def test_complex_inputs_are_refused(cell):
+    """Complex x (or h0, dh) lost its imaginary part with only a warning."""
+    p = gradlab.init_params(cell, 3, 2)
+    with pytest.raises(ValueError, match="x has dtype complex128"):
+        gradlab.forward(p, np.ones((4, 2), complex))
+    with pytest.raises(ValueError, match="h0 has dtype complex128"):
+        gradlab.forward(p, np.ones((4, 2)), h0=np.ones(3, complex))
+    tr = gradlab.forward(p, np.ones((4, 2), int))  # integers are exact: fine
+    with pytest.raises(ValueError, match="dh has dtype complex128"):
+        gradlab.backward(p, tr, np.ones(tr.h.shape, complex))
