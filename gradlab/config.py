@@ -26,7 +26,7 @@ RANGES = {
     "input_scale": (0.0, 10.0),
 }
 CHOICES = {
-    "cell": tuple(GATES),
+    "cell": tuple(c for c in GATES if c != "indrnn"),  # lab.py: _EIG_BLOCK -> registry first
     "activation": tuple(ACTIVATIONS),
     "init": SCHEMES,
 }
