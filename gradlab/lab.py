@@ -1,161 +1,137 @@
-"""Lab: turns a LabConfig into a Snapshot, the frozen set of arrays every panel draws.
+"""Lab: turns a LabConfig into a Snapshot, the frozen results every panel draws.
 
-The experiment: a seeded input sequence x_1..x_T drives the network; the loss is
-L = g . h_T for a fixed unit vector g (a loss on the last step only), so the per-lag
-gradient norm ||dL/dh_{T-l}|| shows directly how much of the signal survives l steps back.
+``Lab.compute(config, measures=names)`` computes only the measures asked for (all when
+None), sharing one forward and backward pass between them (``measures.Context``). Each
+result is kept, per measure, for the config fields it depends on: moving the time cursor
+recomputes only what reads the cursor; a spectrum already computed for the current network
+is not computed again when only the clip threshold changes.
 """
 
 from __future__ import annotations
 
+import threading
 import time
-from dataclasses import dataclass, field
+from collections import OrderedDict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, fields
 from types import MappingProxyType
 
 import numpy as np
 
 from .config import LabConfig
-from .init import init_params
-from .ops import backward, forward
-
-# which recurrent block's eigenvalues the lab shows, per cell (the content path)
-_EIG_BLOCK = {"rnn": 0, "lstm": 2, "gru": 2}
+from .measures import MEASURES, Context, get_measure
+from .measures.context import BaseDraws
 
 
-def _frozen(a):
-    a = np.asarray(a)
-    a.setflags(write=False)
-    return a
+def _freeze(value):
+    """Make every array inside a frozen result read-only (results are shared, never edited)."""
+    if isinstance(value, np.ndarray):
+        value.setflags(write=False)
+    elif isinstance(value, Mapping):
+        for v in value.values():
+            _freeze(v)
+    elif hasattr(value, "__dataclass_fields__"):
+        for f in fields(value):
+            _freeze(getattr(value, f.name))
+    return value
 
 
 @dataclass(frozen=True)
 class Snapshot:
-    """Everything the panels draw for one config. Arrays are read-only.
-
-    x (T, m) inputs; h (T, n) hidden states h_1..h_T; lags (T+1,) = 0..T;
-    grad_norms (T+1,) = ||dL/dh_{T-l}|| (lag T is h_0); reference (T+1,) = rho_eff^l, where
-    rho_eff = max |1 - a + a lambda_i(W)| is the spectral radius of the linearised step
-    (= rho for the plain RNN, leak a = 1);
-    eigvals (n,) complex eigenvalues of the recurrent matrix; gates {name: (T, n)}.
-    overflow_lag: first lag whose gradient is inf/nan (None if none);
-    overflow_step: first step whose hidden state is inf/nan (None if none);
-    growth_per_step: geometric-mean factor by which the gradient norm changes per lag.
-    """
+    """The results of some measures for one config. ``snapshot['gradient']`` is one result;
+    ``name in snapshot`` says whether it was computed; ``compute_ms`` how long it took."""
 
     config: LabConfig
-    x: np.ndarray
-    h: np.ndarray
-    lags: np.ndarray
-    grad_norms: np.ndarray
-    reference: np.ndarray
-    eigvals: np.ndarray
-    gates: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
-    overflow_lag: int | None = None
-    overflow_step: int | None = None
-    growth_per_step: float = float("nan")
+    results: Mapping[str, object] = field(default_factory=dict)
     compute_ms: float = 0.0
 
-    @property
-    def spectral_radius(self) -> float:
-        """The measured largest |eigenvalue|."""
-        return float(np.max(np.abs(self.eigvals)))
+    def __post_init__(self):
+        object.__setattr__(self, "results", MappingProxyType(dict(self.results)))
+
+    def __getitem__(self, name: str):
+        try:
+            return self.results[name]
+        except KeyError:
+            raise KeyError(f"measure {name!r} is not in this snapshot (computed: "
+                           f"{sorted(self.results)})") from None
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.results
+
+    def merged(self, other: Snapshot) -> Snapshot:
+        """This snapshot with ``other``'s results added (same config)."""
+        if other.config != self.config:
+            raise ValueError("snapshots of different configs cannot be merged")
+        return Snapshot(self.config, {**self.results, **other.results},
+                        self.compute_ms + other.compute_ms)
 
     def caption(self) -> str:
         """One line for a title bar or a slide: what the gradient is doing."""
-        c = self.config
-        act = f" {c.activation}" if c.cell == "rnn" else ""  # gated cells fix their own
-        head = f"{c.cell.upper()}{act}  ρ = {c.spectral_radius:.2f}"
-        if self.overflow_lag is not None:
-            return f"{head}  ·  gradient overflows (inf) at lag {self.overflow_lag}"
-        if self.overflow_step is not None:
-            return f"{head}  ·  hidden state overflows at step {self.overflow_step}"
-        g = self.growth_per_step
-        if not np.isfinite(g):
-            return head
-        verb = "grows" if g > 1.0 else "shrinks"
-        return f"{head}  ·  gradient {verb} ×{g:.3f} per step"
+        return caption(self.config, self.results.get("gradient"))
 
 
-def _first_bad(values: np.ndarray) -> int | None:
-    bad = ~np.isfinite(values)
-    return int(np.argmax(bad)) if bad.any() else None
+def caption(c: LabConfig, grad=None) -> str:
+    """'RNN tanh  ρ = 1.05  a = 0.5  ·  gradient grows ×1.048 per step' (from the config,
+    so it never contradicts the controls; the gradient part only when it is known)."""
+    from .cells import get_cell
 
-
-def row_norms(a: np.ndarray) -> np.ndarray:
-    """2-norm of each row without spurious overflow: scale by the largest |entry| first.
-
-    (np.linalg.norm squares entries, so it returns inf from about 1e154 on.)
-    """
-    with np.errstate(all="ignore"):
-        scale = np.max(np.abs(a), axis=-1)
-        safe = np.where(np.isfinite(scale) & (scale > 0), scale, 1.0)
-        out = safe * np.linalg.norm(a / safe[..., None], axis=-1)
-        return np.where(np.isfinite(scale), out, np.abs(scale))
-
-
-def growth_rate(lags: np.ndarray, norms: np.ndarray) -> float:
-    """exp(slope) of a least-squares line through log(norm) against lag, finite points only."""
-    ok = np.isfinite(norms) & (norms > 0)
-    if ok.sum() < 2:
-        return float("nan")
-    slope = np.polyfit(lags[ok].astype(float), np.log(norms[ok]), 1)[0]
-    return float(np.exp(slope))
+    spec = get_cell(c.cell)
+    act = f" {c.activation}" if "activation" in spec.options else ""
+    head = f"{spec.label}{act}  ρ = {c.spectral_radius:.2f}"
+    if "leak" in spec.options and (c.leak < 1.0):
+        spread = " (spread)" if c.leak_spread != "one" else ""
+        head += f"  a = {c.leak:.2f}{spread}"
+    if spec.highway is not None and c.gate_bias != 0.0:
+        head += f"  {spec.highway[0]}-bias {c.gate_bias:+.1f}"
+    if c.clip > 0:
+        head += f"  clip {c.clip:g}"
+    if grad is None:
+        return head
+    if grad.overflow_step is not None:
+        return f"{head}  ·  hidden state overflows at step {grad.overflow_step}"
+    g = grad.growth_per_step
+    if not np.isfinite(g):
+        return head
+    verb = "grows" if g > 1.0 else "shrinks"
+    return f"{head}  ·  gradient {verb} ×{g:.3f} per step"
 
 
 class Lab:
-    """Computes Snapshots.
-
-    Every recurrent init scheme is linear in the radius, so the lab draws each matrix once at
-    radius 1 (with its eigenvalues) and scales it: dragging the radius slider costs no QR and
-    no eigendecomposition. The cache is per Lab and small; results do not depend on it.
-    """
+    """Computes Snapshots. Keeps a small cache of unit-radius draws (dragging the radius
+    costs no QR or eigendecomposition) and of recent results per measure. Thread-safe: the
+    app's cheap and expensive lanes share one Lab."""
 
     def __init__(self, cache_size: int = 8):
-        self._base: dict[tuple, tuple] = {}
-        self._cache_size = cache_size
+        self.draws = BaseDraws(cache_size)
+        self._results: OrderedDict = OrderedDict()
+        self._cache_size = 4 * cache_size
+        self._lock = threading.RLock()
 
-    def _unit_radius(self, c: LabConfig):
-        """Params at spectral radius 1 and the eigenvalues of the shown block, cached."""
-        key = (c.cell, c.hidden, c.inputs, c.init, c.seed)
-        if key not in self._base:
-            if len(self._base) >= self._cache_size:
-                self._base.pop(next(iter(self._base)))
-            p = init_params(c.cell, c.hidden, c.inputs, scheme=c.init, spectral_radius=1.0,
-                            seed=c.seed)
-            k, n = _EIG_BLOCK[c.cell], c.hidden
-            self._base[key] = (p, np.linalg.eigvals(p.weights["W"][k * n:(k + 1) * n]))
-        return self._base[key]
-
-    def compute(self, config: LabConfig) -> Snapshot:
+    def compute(self, config: LabConfig, measures: Iterable[str] | None = None) -> Snapshot:
+        """The results of ``measures`` (names from ``gradlab.measures.MEASURES``; all when
+        None) for ``config``."""
+        names = list(MEASURES) if measures is None else list(measures)
+        entries = [get_measure(n) for n in names]
         start = time.perf_counter()
-        c = config
-        base, base_eigvals = self._unit_radius(c)
-        options = {"activation": c.activation, "leak": c.leak} if c.cell == "rnn" else {}
-        p = base.replace(weights={"W": c.spectral_radius * base.weights["W"]}, **options)
-        rng = np.random.default_rng([c.seed, 1])
-        x = c.input_scale * rng.standard_normal((c.steps, c.inputs))  # (T, m)
-        g = rng.standard_normal(c.hidden)
-        g /= np.linalg.norm(g)  # (n,): L = g . h_T
-        with np.errstate(all="ignore"):
-            trace = forward(p, x)
-            dh = np.zeros_like(trace.h)  # (1, T, n)
-            dh[0, -1] = g
-            grads = backward(p, trace, dh)
-            h = trace.h[0]  # (T, n)
-            per_lag = row_norms(grads.h[0, ::-1])  # lag 0 .. T-1
-            norms = np.append(per_lag, row_norms(grads.h0[0]))  # (T+1,)
-            lags = np.arange(c.steps + 1)
-            eigvals = c.spectral_radius * base_eigvals
-            # the linearised step of a leaky RNN is (1 - a) I + a W: eigenvalues 1 - a + a lambda
-            leak = c.leak if c.cell == "rnn" else 1.0
-            rho_eff = float(np.max(np.abs(1.0 - leak + leak * eigvals)))
-            reference = rho_eff ** lags.astype(float)
-            growth = growth_rate(lags, norms)
-        gates = MappingProxyType({k_: _frozen(v[0]) for k_, v in trace.gates.items()})
-        step_bad = _first_bad(np.where(np.isfinite(h).all(axis=1), 0.0, np.nan))
-        return Snapshot(
-            config=c, x=_frozen(x), h=_frozen(h), lags=_frozen(lags),
-            grad_norms=_frozen(norms), reference=_frozen(reference), eigvals=_frozen(eigvals),
-            gates=gates, overflow_lag=_first_bad(norms),
-            overflow_step=None if step_bad is None else step_bad + 1,
-            growth_per_step=growth, compute_ms=1000 * (time.perf_counter() - start),
-        )
+        with self._lock:
+            ctx = Context(config, self.draws)
+            results = {}
+            for m in entries:
+                key = (m.name, _key(config, m.ignores))
+                if key in self._results:
+                    self._results.move_to_end(key)
+                    results[m.name] = self._results[key]
+                    continue
+                results[m.name] = value = _freeze(m.compute(ctx))
+                self._results[key] = value
+                while len(self._results) > self._cache_size:
+                    self._results.popitem(last=False)
+        return Snapshot(config, results, 1000 * (time.perf_counter() - start))
+
+
+def _key(config: LabConfig, ignores: frozenset) -> tuple:
+    return tuple((f.name, getattr(config, f.name)) for f in fields(config)
+                 if f.name not in ignores)
+
+
+__all__ = ["Lab", "Snapshot", "caption"]

@@ -7,6 +7,7 @@ Sizes are in points and were chosen at 1280x720 (the video export size) for the 
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import pyqtgraph as pg
@@ -35,12 +36,22 @@ class Theme:
     title_pt: int = 19
     legend_pt: int = 16
     caption_pt: int = 26
+    subtitle_pt: int = 13
     summary_pt: int = 19
     control_pt: int = 13
     rho_pt: int = 34
     line_width: float = 4.0
     ref_width: float = 3.0
     grid_alpha: float = 0.25
+
+    def scaled(self, factor: float) -> Theme:
+        """The same theme with every font size (and line width) times ``factor``: type
+        follows the window's size and the presenter's Ctrl+/Ctrl- zoom."""
+        sizes = {f.name: max(6, round(getattr(self, f.name) * factor))
+                 for f in dataclasses.fields(self) if f.name.endswith("_pt")}
+        widths = {k: max(1.0, getattr(self, k) * min(factor, 2.0))
+                  for k in ("line_width", "ref_width")}
+        return dataclasses.replace(self, **sizes, **widths)
 
 
 DARK = Theme(

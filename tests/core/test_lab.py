@@ -48,23 +48,31 @@ def test_ten_step_jacobian_to_four_significant_digits():
     assert float(f"{P[0, 0]:.4g}") == 0.008131 and float(f"{P[1, 1]:.4g}") == 123.0
 
 
+def grad(config):
+    return Lab().compute(config, ["gradient"])["gradient"]
+
+
 @pytest.mark.parametrize("rho", [0.8, 1.2])
 def test_linear_gradient_slope_follows_spectral_radius(rho):
-    s = Lab().compute(LabConfig(activation="linear", spectral_radius=rho))
-    slope = np.polyfit(s.lags, np.log(s.grad_norms), 1)[0]
+    g = grad(LabConfig(activation="linear", spectral_radius=rho))
+    slope = np.polyfit(g.lags, g.log10_norms, 1)[0]
     assert (slope < 0) if rho < 1 else (slope > 0)
     # orthogonal W: every vector is scaled by exactly rho per step
-    np.testing.assert_allclose(s.grad_norms, rho ** s.lags.astype(float), rtol=1e-10)
-    assert s.growth_per_step == pytest.approx(rho, rel=1e-9)
-    assert s.spectral_radius == pytest.approx(rho, rel=1e-9)
+    np.testing.assert_allclose(g.log10_norms, g.lags * np.log10(rho), atol=1e-10)
+    np.testing.assert_allclose(g.log10_reference, g.lags * np.log10(rho), atol=1e-10)
+    assert g.growth_per_step == pytest.approx(rho, rel=1e-9)
+    e = Lab().compute(LabConfig(activation="linear", spectral_radius=rho), ["eigen"])["eigen"]
+    assert np.max(np.abs(e.eigvals)) == pytest.approx(rho, rel=1e-9)
 
 
 @pytest.mark.parametrize("init", ["gaussian", "identity"])
 def test_other_inits_are_scaled_to_the_radius(init):
     for rho in (0.8, 1.2):
-        s = Lab().compute(LabConfig(activation="linear", spectral_radius=rho, init=init, steps=200))
-        assert s.spectral_radius == pytest.approx(rho, rel=1e-9)
-        assert (s.growth_per_step < 1) if rho < 1 else (s.growth_per_step > 1)
+        c = LabConfig(activation="linear", spectral_radius=rho, init=init, steps=200)
+        s = Lab().compute(c, ["gradient", "eigen"])
+        assert np.max(np.abs(s["eigen"].eigvals)) == pytest.approx(rho, rel=1e-9)
+        g = s["gradient"].growth_per_step
+        assert (g < 1) if rho < 1 else (g > 1)
 
 
 def test_leak_one_is_the_plain_rnn_exactly():
@@ -79,36 +87,37 @@ def test_leak_one_is_the_plain_rnn_exactly():
 
 
 def test_leaky_units_slow_the_decay():
-    rates = [Lab().compute(LabConfig(spectral_radius=0.8, leak=a)).growth_per_step
+    rates = [grad(LabConfig(spectral_radius=0.8, leak=a)).growth_per_step
              for a in (1.0, 0.5, 0.2)]
     assert rates[0] < rates[1] < rates[2] < 1.0
     # linear: the per-step map is (1 - a) I + a W, eigenvalues 1 - a + a*lambda
-    s = Lab().compute(LabConfig(activation="linear", spectral_radius=0.8, leak=0.5, steps=200))
-    assert s.growth_per_step == pytest.approx(0.9, rel=2e-2)
+    g = grad(LabConfig(activation="linear", spectral_radius=0.8, leak=0.5, steps=200))
+    assert g.growth_per_step == pytest.approx(0.9, rel=2e-2)
 
 
-def test_overflow_is_reported_not_raised():
-    s = Lab().compute(LabConfig(activation="linear", spectral_radius=4.0, steps=1000))
-    assert s.overflow_lag is not None and 500 < s.overflow_lag < 520  # 4**512 > 1.8e308
-    assert np.all(np.isfinite(s.grad_norms[: s.overflow_lag]))
-    assert not np.isfinite(s.grad_norms[s.overflow_lag])
-    assert f"lag {s.overflow_lag}" in s.caption()
-    assert s.overflow_step is not None
+def test_state_overflow_is_reported_not_raised():
+    c = LabConfig(activation="linear", spectral_radius=4.0, steps=1000, input_scale=1.0)
+    s = Lab().compute(c, ["gradient", "states"])
+    step = s["states"].overflow_step
+    assert step is not None and step < 1000
+    assert s["gradient"].overflow_step == step
+    assert f"overflows at step {step}" in s.caption()
 
 
 def test_no_overflow_in_the_default_experiment():
     s = Lab().compute(LabConfig())
-    assert s.overflow_lag is None and s.overflow_step is None
-    assert s.h.shape == (60, 32) and s.grad_norms.shape == (61,) and s.eigvals.shape == (32,)
-    assert not s.h.flags.writeable
+    assert s["gradient"].overflow_step is None and s["states"].overflow_step is None
+    assert s["states"].h.shape == (60, 32) and s["gradient"].log10_norms.shape == (61,)
+    assert s["eigen"].eigvals.shape == (32,)
+    assert not s["states"].h.flags.writeable
 
 
 def test_same_config_same_snapshot():
     a, b = Lab().compute(LabConfig(seed=7)), Lab().compute(LabConfig(seed=7))
-    np.testing.assert_array_equal(a.h, b.h)
-    np.testing.assert_array_equal(a.grad_norms, b.grad_norms)
-    c = Lab().compute(LabConfig(seed=8))
-    assert not np.array_equal(a.h, c.h)
+    np.testing.assert_array_equal(a["states"].h, b["states"].h)
+    np.testing.assert_array_equal(a["gradient"].log10_norms, b["gradient"].log10_norms)
+    c = Lab().compute(LabConfig(seed=8), ["states"])
+    assert not np.array_equal(a["states"].h, c["states"].h)
 
 
 @pytest.mark.parametrize("field, value, words", [

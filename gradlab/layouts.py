@@ -1,0 +1,62 @@
+"""Named layouts: each lecture topic is a set of panels placed on a grid (no Qt here).
+
+A Layout lists (panel name, row, column, row span, column span); the app builds each panel
+once and places the ones of the current layout. Number keys 1..9 switch layouts in the
+order below; ``gradlab lab --layout NAME`` opens one. ``config`` holds the LabConfig fields
+the topic starts from when it is opened from the command line (the controls stay free).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+
+@dataclass(frozen=True)
+class Layout:
+    """name (command-line key), title (window heading), cells: (panel, row, col, rows,
+    cols); row_stretch, col_stretch: relative sizes; config: starting LabConfig fields."""
+
+    name: str
+    title: str
+    cells: tuple
+    row_stretch: tuple = (1,)
+    col_stretch: tuple = (1,)
+    config: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
+
+    @property
+    def panels(self) -> tuple[str, ...]:
+        return tuple(c[0] for c in self.cells)
+
+
+_LAYOUTS = (
+    Layout("vanishing", "Vanishing and exploding gradients",
+           (("gradient", 0, 0, 1, 1), ("eigen", 0, 1, 1, 1), ("flow", 1, 0, 1, 1),
+            ("states", 1, 1, 1, 1)),
+           row_stretch=(3, 2), col_stretch=(3, 2)),
+    Layout("gates", "Gates and the LSTM highway",
+           (("gates", 0, 0, 1, 2), ("gradient", 1, 0, 1, 1), ("eigen", 1, 1, 1, 1)),
+           row_stretch=(3, 2), col_stretch=(3, 2),
+           config=MappingProxyType({"cell": "lstm"})),
+    Layout("spectra", "Spectra of the Jacobian product",
+           (("spectrum", 0, 0, 1, 1), ("eigen", 0, 1, 1, 1), ("gradient", 1, 0, 1, 2)),
+           row_stretch=(3, 2), col_stretch=(3, 2),
+           config=MappingProxyType({"hidden": 64, "steps": 200})),
+    Layout("leaky", "Leaky units",
+           (("leaky", 0, 0, 1, 1), ("eigen", 0, 1, 1, 1), ("states", 1, 0, 1, 2)),
+           row_stretch=(3, 2), col_stretch=(3, 2),
+           config=MappingProxyType({"leak": 0.2, "spectral_radius": 0.9})),
+    Layout("cells", "Cells side by side",
+           (("cells", 0, 0, 1, 2), ("gradient", 1, 0, 1, 1), ("gates", 1, 1, 1, 1)),
+           row_stretch=(3, 2), col_stretch=(1, 1)),
+)
+
+LAYOUTS: MappingProxyType = MappingProxyType({lay.name: lay for lay in _LAYOUTS})
+
+
+def get_layout(name: str) -> Layout:
+    """The layout called ``name``; ValueError listing the names otherwise."""
+    if name not in LAYOUTS:
+        raise ValueError(f"layout {name!r} is not one of {list(LAYOUTS)}")
+    return LAYOUTS[name]
+

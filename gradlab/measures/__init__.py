@@ -1,0 +1,55 @@
+"""Measures: what each view of the lab draws, computed without Qt.
+
+A measure is one small module with a frozen result dataclass and a ``Measure`` entry:
+its name, its cost ('cheap' ones come back first, 'expensive' ones follow without delaying
+the slider's redraw), the config fields it ignores (so the lab reuses a result when only
+those change), and ``compute(ctx) -> result``. ``ctx`` (``Context``) builds the experiment
+once per config and shares it between measures: Params, inputs x, the forward Trace and
+the backward Grads.
+
+``MEASURES`` maps names to entries; ``Lab.compute(config, measures=...)`` computes only the
+names asked for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import MappingProxyType
+
+from .context import Context
+
+
+@dataclass(frozen=True)
+class Measure:
+    """One registered measure.
+
+    name: its key in a Snapshot; cost: 'cheap' | 'expensive'; ignores: LabConfig fields
+    whose value does not change the result; compute(ctx) -> a frozen result.
+    """
+
+    name: str
+    cost: str
+    compute: Callable[[Context], object]
+    ignores: frozenset = frozenset()
+    doc: str = ""
+
+
+def _registry() -> MappingProxyType:
+    from . import cells, clipping, eigen, gates, gradient, leaky, spectrum, states
+
+    entries = [m.MEASURE for m in (gradient, states, gates, eigen, leaky, cells, clipping,
+                                   spectrum)]
+    return MappingProxyType({e.name: e for e in entries})
+
+
+MEASURES: MappingProxyType = _registry()
+
+
+def get_measure(name: str) -> Measure:
+    if name not in MEASURES:
+        raise ValueError(f"measure {name!r} is not one of {list(MEASURES)}")
+    return MEASURES[name]
+
+
+__all__ = ["MEASURES", "Context", "Measure", "get_measure"]

@@ -1,0 +1,54 @@
+"""Cells side by side: every registered cell's gradient curve on the same inputs and radius.
+
+Each cell is drawn by the config's init scheme and seed at the config's spectral radius
+(every recurrent block scaled to it), driven by the same x_1..x_T and judged by the same
+loss; hand-set eigenvalues apply to the config's own cell only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..cells import CELLS, get_cell
+from . import Measure
+from .context import Context
+from .gradient import growth_rate, memory_horizon, safe_log10_norms, scaled_backward
+
+
+@dataclass(frozen=True)
+class CellsCompared:
+    """names, labels (k,); lags (T+1,); log10_norms (k, T+1); growth (k,) per step;
+    horizons (k,) memory horizon (-1: beyond T); current: index of the config's cell."""
+
+    names: tuple
+    labels: tuple
+    lags: np.ndarray
+    log10_norms: np.ndarray
+    growth: np.ndarray
+    horizons: np.ndarray
+    current: int
+
+
+def compute(ctx: Context) -> CellsCompared:
+    c = ctx.config
+    lags = np.arange(c.steps + 1)
+    names = tuple(CELLS)
+    curves, growth, horizons = [], [], []
+    for name in names:
+        sub = ctx if name == c.cell else Context(c.replace(cell=name, eigs=()), ctx.draws)
+        gh, _, exponent, _ = scaled_backward(sub.params, sub.x, sub.trace, sub.grads, sub.dh,
+                                             rescale=sub.overflow_step is None)
+        curve = (safe_log10_norms(gh) + exponent)[::-1]
+        curves.append(curve)
+        growth.append(growth_rate(lags, curve))
+        k = memory_horizon(curve)
+        horizons.append(-1 if k is None else k)
+    return CellsCompared(names, tuple(get_cell(k).label for k in names), lags,
+                         np.array(curves), np.array(growth), np.array(horizons),
+                         names.index(c.cell))
+
+
+MEASURE = Measure("cells", "cheap", compute, frozenset({"cursor", "clip", "eigs"}),
+                  "gradient against lag for every cell on the same input")

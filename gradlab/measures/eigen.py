@@ -1,0 +1,118 @@
+"""Eigenvalues: of the recurrent matrix, of the leaky step, and of the step Jacobian.
+
+- W's eigenvalues (times rho, with any hand-set ones): the linear picture of vanishing and
+  exploding (|lambda| < 1 shrinks a direction at every step, > 1 grows it).
+- The leaky RNN steps with (1 - a) I + a W (per-unit a: diag(1 - a) + diag(a) W): its
+  eigenvalues 1 - a + a lambda are pulled towards 1 as a falls.
+- Nonlinear and gated cells step with J_t = ds_t/ds_{t-1}, which changes along the
+  trajectory: its eigenvalues at the time cursor t (state s = h, or (h, c) for the LSTM).
+
+``base`` are the eigenvalues at radius 1 in the order the app edits them (``pair`` gives
+each one's conjugate partner, -1 for a real one), so a drag can set LabConfig.eigs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..ops import forward, step_jacobians
+from . import Measure
+from .context import Context, unit_leaks
+
+
+@dataclass(frozen=True)
+class Eigen:
+    """eigvals (n,) of the recurrent matrix (rho included); base (n,) at radius 1, edits
+    included, in edit order; pair (n,) conjugate partner index or -1; real_only: the cell's
+    recurrent weight is a diagonal (IndRNN), so its eigenvalues stay real;
+    leaky (n,) eigenvalues of the leaky step, or None; step (d,) eigenvalues of J_t at the
+    cursor, or None (linear cells, where they equal the leaky step's); cursor: t in 1..T;
+    matrix_label: what eigvals are of."""
+
+    eigvals: np.ndarray
+    base: np.ndarray
+    pair: np.ndarray
+    real_only: bool
+    leaky: np.ndarray | None
+    step: np.ndarray | None
+    cursor: int
+    matrix_label: str
+
+
+def conjugate_pairs(lam: np.ndarray) -> np.ndarray:
+    """For each eigenvalue the index of its conjugate partner (-1 for a real one)."""
+    pair = np.full(lam.shape, -1)
+    free = set(range(len(lam)))
+    for i in range(len(lam)):
+        if i not in free or lam[i].imag == 0:
+            continue
+        free.discard(i)
+        j = min(free, key=lambda k: abs(lam[k] - np.conj(lam[i])), default=None)
+        if j is not None:
+            pair[i], pair[j] = j, i
+            free.discard(j)
+    return pair
+
+
+def step_eigenvalues(ctx: Context, t: int) -> np.ndarray:
+    """Eigenvalues of ds_t/ds_{t-1} (one step re-run from the stored state s_{t-1})."""
+    tr = ctx.trace
+    h0 = tr.h0 if t == 1 else tr.h[:, t - 2]
+    c0 = None if tr.c is None else (tr.c0 if t == 1 else tr.c[:, t - 2])
+    with np.errstate(all="ignore"):
+        one = forward(ctx.params, ctx.x[t - 1:t], h0=h0, c0=c0)
+        J = step_jacobians(ctx.params, one)[0, 0]  # (d, d)
+        if not np.all(np.isfinite(J)):
+            return np.full(J.shape[0], np.nan + 0j)
+        return np.linalg.eigvals(J)
+
+
+def compute(ctx: Context) -> Eigen:
+    c = ctx.config
+    spec = ctx.spec
+    _, lam, _ = ctx.draws.get(c.cell, c.hidden, c.inputs, c.init, c.seed)
+    base = ctx.base_eigvals
+    real_only = np.ndim(ctx.params.weights[spec.recurrent]) == 1
+    eigvals = ctx.eigvals
+    leaky = None
+    if "leak" in spec.options:
+        a = unit_leaks(c)
+        if np.ndim(a) == 0:
+            if a < 1.0:
+                leaky = 1.0 - a + a * eigvals
+        else:
+            A = np.asarray(a)
+            M = np.asarray(spec.shown_matrix(ctx.params), dtype=np.float64)
+            leaky = np.linalg.eigvals(np.diag(1.0 - A) + A[:, None] * M)
+    linear = "activation" in spec.options and c.activation == "linear"
+    t = c.cursor_step
+    step = None if linear else step_eigenvalues(ctx, t)
+    label = {"rnn": "W", "indrnn": "diag(w)"}.get(c.cell, "the content block of W")
+    return Eigen(eigvals=eigvals, base=base, pair=conjugate_pairs(np.array(lam)),
+                 real_only=bool(real_only), leaky=leaky, step=step, cursor=t,
+                 matrix_label=label)
+
+
+def preset_eigs(name: str, base: np.ndarray) -> tuple:
+    """Eigenvalues (at radius 1) for a preset from the lecture notes, as LabConfig.eigs:
+    'diag(0.5, 1.5)': half the eigen-directions shrink by 0.5, half grow by 1.5;
+    'golden ratio': those of [[1, 1], [1, 0]], phi = 1.618 and -1/phi = -0.618 (Fibonacci).
+    Conjugate pairs of ``base`` get the same (real) value, so W stays real."""
+    pair = conjugate_pairs(base)
+    values = {"diag(0.5, 1.5)": (0.5, 1.5),
+              "golden ratio": ((1 + 5 ** 0.5) / 2, (1 - 5 ** 0.5) / 2)}[name]
+    out = [0.0] * len(base)
+    k = 0
+    for i in range(len(base)):
+        if pair[i] >= 0 and pair[i] < i:
+            out[i] = out[pair[i]]
+            continue
+        out[i] = values[k % 2]
+        k += 1
+    return tuple((float(v), 0.0) for v in out)
+
+
+MEASURE = Measure("eigen", "cheap", compute, frozenset({"clip", "loss"}),
+                  "eigenvalues of W, the leaky step and the step Jacobian at the cursor")
