@@ -151,6 +151,32 @@ def test_step_jacobians_match_twin(cell, options):
     close(gradlab.step_jacobians(p, gradlab.forward(p, x, h0, c0)), fn(p, x, h0, c0), 1e-12)
 
 
+def _one_step(p, x1, s):
+    """s_1 (d,) from s_0 = s (d,) and one input step x1 (1, 1, m)."""
+    c0 = s[None, p.n:] if s.shape[0] > p.n else None
+    nxt = gradlab.forward(p, x1, s[None, :p.n], c0)
+    return nxt.h[0, 0] if c0 is None else np.concatenate([nxt.h[0, 0], nxt.c[0, 0]])
+
+
+@pytest.mark.parametrize("cell, options", VARIANTS)
+def test_step_jacobians_match_one_step_differences(cell, options):
+    """J_t = ds_t/ds_{t-1} by central differences of one forward step started from s_{t-1}."""
+    p = make(cell, options)
+    x, h0, c0, _, _ = inputs(p)
+    tr = gradlab.forward(p, x, h0, c0)
+    J = gradlab.step_jacobians(p, tr)  # (B, T, d, d)
+    has_c = tr.c is not None
+    for t in (1, T // 2, T):
+        h_prev = h0 if t == 1 else tr.h[:, t - 2]
+        c_prev = (c0 if t == 1 else tr.c[:, t - 2]) if has_c else None
+        s_prev = h_prev if not has_c else np.concatenate([h_prev, c_prev], 1)  # (B, d)
+
+        for bi in range(B):
+            num = np.stack([central_differences(lambda s, i=i, bi=bi, t=t: _one_step(
+                p, x[bi:bi + 1, t - 1:t], s)[i], s_prev[bi]) for i in range(s_prev.shape[1])])
+            close(J[bi, t - 1], num, 1e-7)
+
+
 # --- finite differences -----------------------------------------------------------------------
 
 
