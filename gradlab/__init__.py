@@ -10,10 +10,11 @@ from .clip import clip_by_global_norm, clip_by_value, global_norm
 from .config import LabConfig
 from .init import init_params, matrix_from_eigenvalues, recurrent_matrix
 from .lab import Lab, Snapshot
-from .ops import Grads, Trace, backward, forward, step_jacobians
+from .ops import backward, forward, step_jacobians
 from .params import Params, from_torch, to_torch
 from .readout import cross_entropy, mean_squared_error, readout_params
 from .spectra import jacobian_spectrum, lyapunov_spectrum
+from .trace import Grads, Trace
 
 __all__ = [
     "Grads", "Lab", "LabConfig", "Params", "Snapshot", "Trace", "attend", "attend_backward",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .cells import get_cell
-from .params import GATES, Params
+from .params import Params, float_dtype
 
 SCHEMES = ("gaussian", "orthogonal", "identity", "sparse")
 SPARSE_INCOMING = 15  # non-zero incoming weights per unit in the sparse init
@@ -127,19 +127,28 @@ def init_params(cell: str, hidden: int, inputs: int, *, scheme: str = "gaussian"
                 **options) -> Params:
     """Fresh Params for ``cell`` with ``hidden`` units and ``inputs`` features.
 
-    Each recurrent block (one per gate) is drawn by ``scheme`` and scaled to
-    ``spectral_radius``. Remaining keyword options go to the cell (activation, leak, ...).
+    The recurrent weight (``CellSpec.recurrent``) is drawn by ``scheme`` and scaled to
+    ``spectral_radius``: for W, each block (one per gate) by ``recurrent_matrix``; for a
+    cell with its own draw (IndRNN's vector w), by ``CellSpec.init_recurrent``. Remaining
+    keyword options go to the cell (activation, leak, ...). ``dtype`` is float64 or float32.
     """
-    if cell not in GATES:
-        raise ValueError(f"cell={cell!r} is not one of {sorted(GATES)}")
-    if hidden < 1 or inputs < 1:
-        raise ValueError(f"hidden={hidden} and inputs={inputs} must both be at least 1")
+    spec = get_cell(cell)
+    for name, v in (("hidden", hidden), ("inputs", inputs)):
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)) or v < 1:
+            raise ValueError(f"{name}={v!r} must be an integer of at least 1")
+    if scheme not in SCHEMES:
+        raise ValueError(f"scheme={scheme!r} is not one of {SCHEMES}")
+    if (isinstance(spectral_radius, (bool, np.bool_))
+            or not isinstance(spectral_radius, (int, float, np.integer, np.floating))
+            or not np.isfinite(spectral_radius) or spectral_radius < 0):
+        raise ValueError(f"spectral_radius={spectral_radius!r} must be a finite number >= 0")
+    dtype = float_dtype(dtype)
     rngs = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(4)]
-    W = np.concatenate([recurrent_matrix(hidden, scheme, spectral_radius, rngs[0])
-                        for _ in range(GATES[cell])])
-    mod = get_cell(cell)
-    weights = mod.init_weights(hidden, inputs, rngs, W)
-    if options.get("skip_delay") and "Ws" not in weights:
-        weights["Ws"] = recurrent_matrix(hidden, "gaussian", 0.5, rngs[2])
-    p = mod.make_params(weights, options)
-    return p.astype(dtype) if np.dtype(dtype) != p.dtype else p
+    if spec.init_recurrent is not None:
+        R = spec.init_recurrent(hidden, scheme, spectral_radius, rngs[0])
+    else:
+        R = np.concatenate([recurrent_matrix(hidden, scheme, spectral_radius, rngs[0])
+                            for _ in range(spec.blocks)])
+    weights = spec.init_weights(hidden, inputs, rngs, R, options)
+    p = Params(cell, weights, options)
+    return p.astype(dtype) if dtype != p.dtype else p

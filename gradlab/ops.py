@@ -7,67 +7,38 @@ dL/dh_t on every output.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from types import MappingProxyType
+import dataclasses
+from numbers import Integral
 
 import numpy as np
 
 from .blas import one_blas_thread
 from .cells import get_cell
 from .params import Params
+from .trace import Grads, Source, Trace, check_source
+
+__all__ = ["Grads", "Trace", "backward", "forward", "step_jacobians"]
+
+MAX_TRUNCATE = 2**62  # any truncate >= T is full BPTT; larger values are refused as typos
 
 
-def _readonly(d: Mapping[str, np.ndarray]) -> Mapping[str, np.ndarray]:
-    for v in d.values():
-        if isinstance(v, np.ndarray):
-            v.setflags(write=False)
-    return MappingProxyType(dict(d))
-
-
-@dataclass(frozen=True)
-class Trace:
-    """Everything the forward pass computed, kept for backward and for the views.
-
-    h (B, T, n) = h_1..h_T; c (B, T, n) for the LSTM, else None; gates {name: (B, T, n)}.
-    ``cache`` holds the cell's time-major arrays that backward needs.
-    """
-
-    cell: str
-    x: np.ndarray  # (B, T, m)
-    h0: np.ndarray  # (B, n)
-    h: np.ndarray  # (B, T, n)
-    c0: np.ndarray | None = None  # (B, n)
-    c: np.ndarray | None = None  # (B, T, n)
-    gates: Mapping[str, np.ndarray] = field(default_factory=dict)
-    cache: Mapping[str, np.ndarray] = field(default_factory=dict)
-
-    def __post_init__(self):
-        object.__setattr__(self, "gates", _readonly(self.gates))
-        object.__setattr__(self, "cache", _readonly(self.cache))
-
-
-@dataclass(frozen=True)
-class Grads:
-    """Gradients from backward.
-
-    h (B, T, n) = total dL/dh_t; c (B, T, n) = total dL/dc_t (LSTM); h0, c0 (B, n);
-    x (B, T, m) = dL/dx_t; params {name: array} with the same keys as Params.weights.
-    """
-
-    h: np.ndarray
-    h0: np.ndarray
-    x: np.ndarray
-    params: Mapping[str, np.ndarray]
-    c: np.ndarray | None = None
-    c0: np.ndarray | None = None
-
-    def __post_init__(self):
-        object.__setattr__(self, "params", _readonly(self.params))
+def _truncation(truncate, T: int) -> int:
+    """The kernels' truncation (0: full BPTT) from ``truncate`` (None or a positive int)."""
+    if truncate is None:
+        return 0
+    if (isinstance(truncate, (bool, np.bool_)) or not isinstance(truncate, Integral)
+            or not 1 <= truncate <= MAX_TRUNCATE):
+        raise ValueError(f"truncate={truncate!r} must be a positive integer number of steps "
+                         f"(at most 2**62), or None for full BPTT")
+    return int(min(truncate, T))  # chunks of >= T steps cut nothing
 
 
 def _batched(a, name: str, dims: int, dtype) -> np.ndarray:
     # always a copy: a Trace must not change when the caller reuses its input buffer
+    kind = np.asarray(a).dtype.kind
+    if kind not in "fiub":  # complex would lose its imaginary part; objects, strings: no
+        raise ValueError(f"{name} has dtype {np.asarray(a).dtype}; give real numbers "
+                         "(float32 or float64)")
     a = np.array(a, dtype=dtype, copy=True)
     if a.ndim == dims - 1:
         a = a[None]
@@ -93,7 +64,8 @@ def forward(params: Params, x, h0=None, c0=None) -> Trace:
         if c0.shape != (B, n):
             raise ValueError(f"c0 has shape {c0.shape}; expected ({B}, {n})")
     with one_blas_thread():  # the kernels' BLAS on this thread (see gradlab.pair.run)
-        return get_cell(params.cell).forward(params, x, h0, c0)
+        trace = get_cell(params.cell).forward(params, x, h0, c0)
+    return dataclasses.replace(trace, source=Source.of(params))
 
 
 def backward(params: Params, trace: Trace, dh, *, dc=None, truncate: int | None = None) -> Grads:
@@ -102,8 +74,7 @@ def backward(params: Params, trace: Trace, dh, *, dc=None, truncate: int | None 
     ``truncate=k`` is truncated BPTT: the sequence is cut into chunks of k steps (1..k,
     k+1..2k, ...) and no gradient crosses a chunk boundary, while states still carry forward.
     """
-    if trace.cell != params.cell:
-        raise ValueError(f"trace is from a {trace.cell}, params are a {params.cell}")
+    check_source(params, trace, "backward")
     B, T, n = trace.h.shape
     dh = _batched(dh, "dh", 3, params.dtype)
     if dh.shape != (B, T, n):
@@ -112,13 +83,15 @@ def backward(params: Params, trace: Trace, dh, *, dc=None, truncate: int | None 
         dc = _batched(dc, "dc", 3, params.dtype)
         if dc.shape != (B, T, n):
             raise ValueError(f"dc has shape {dc.shape}; expected {(B, T, n)}")
-    k = 0 if truncate is None else int(truncate)
-    if truncate is not None and k < 1:
-        raise ValueError(f"truncate={truncate!r} must be a positive number of steps, or None")
+    k = _truncation(truncate, T)
     with one_blas_thread():  # the kernels' BLAS on this thread (see gradlab.pair.run)
-        return get_cell(params.cell).backward(params, trace, dh, dc, k)
+        grads = get_cell(params.cell).backward(params, trace, dh, dc, k)
+    return dataclasses.replace(grads, cell=params.cell)
 
 
 def step_jacobians(params: Params, trace: Trace) -> np.ndarray:
-    """ds_t/ds_{t-1} for t = 1..T, shape (B, T, d, d); s = h (d = n) or (h, c) (d = 2n)."""
+    """ds_t/ds_{t-1} for t = 1..T, shape (B, T, d, d); s = h (d = n) or (h, c) (d = 2n).
+
+    ``params`` must be those that made ``trace`` (else ValueError naming the difference)."""
+    check_source(params, trace, "step_jacobians")
     return get_cell(params.cell).step_jacobians(params, trace)

@@ -10,6 +10,7 @@ Jacobian products overflow.
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from numbers import Integral
 
 import numpy as np
 
@@ -17,22 +18,20 @@ from kernels import jacobian as kj
 from kernels.lyapunov import lyapunov_exponents
 
 from .blas import cores, one_blas_thread, single_blas_thread
-from .ops import Trace, step_jacobians
+from .cells import get_cell
+from .ops import step_jacobians
 from .params import Params
+from .trace import Trace, check_source
 
 _CHUNK = 16  # lags per hand-over between the two threads of jacobian_spectrum
 
 
-def _state_jacobians(params: Params, trace: Trace, b: int) -> np.ndarray:
+def _state_jacobians(params: Params, trace: Trace, b, what: str) -> np.ndarray:
     """Step Jacobians ds_t/ds_{t-1}, t = 1..T, of batch element b: (T, d, d)."""
-    if params.cell == "rnn" and params.options.get("skip_delay"):
-        raise ValueError("an RNN with a skip connection through time (skip_delay > 0) is not "
-                         "Markov in h_t alone, so ds_T/ds_{T-l} is not a product of step "
-                         "Jacobians; set skip_delay=0 for spectra")
-    if trace.cell != params.cell:
-        raise ValueError(f"trace is from a {trace.cell}, params are a {params.cell}")
+    check_source(params, trace, what)
+    get_cell(params.cell).check_spectra(params.options)
     B = trace.h.shape[0]
-    if not -B <= b < B:
+    if isinstance(b, (bool, np.bool_)) or not isinstance(b, Integral) or not -B <= b < B:
         raise ValueError(f"b={b} is out of range for a batch of {B}")
     return step_jacobians(params, trace)[b]
 
@@ -84,7 +83,8 @@ def jacobian_spectrum(params: Params, trace: Trace, *, b: int = 0,
     non-finite Jacobian are nan. ``threads=False`` keeps the work in the calling thread
     (see ``log_singular_values``).
     """
-    return log_singular_values(_state_jacobians(params, trace, b), threads=threads)
+    return log_singular_values(_state_jacobians(params, trace, b, "jacobian_spectrum"),
+                               threads=threads)
 
 
 def lyapunov_spectrum(params: Params, trace: Trace, *, b: int = 0, k: int | None = None,
@@ -97,7 +97,7 @@ def lyapunov_spectrum(params: Params, trace: Trace, *, b: int = 0, k: int | None
     steps only align the frame). Returned in descending order. With k = d their sum is the
     mean of log|det J_t|.
     """
-    J = _state_jacobians(params, trace, b)
+    J = _state_jacobians(params, trace, b, "lyapunov_spectrum")
     T, d, _ = J.shape
     k = d if k is None else int(k)
     if not 1 <= k <= d:

@@ -1,63 +1,42 @@
-"""Registry of recurrent cells (interim: the `reg` branch replaces this with the full
-CellSpec registry; the names below are the ones the lab relies on).
+"""The cell registry: every recurrent cell gradlab knows, described once by a CellSpec.
 
-A cell module provides: ``GATES`` (names of the recorded activations), ``make_params``,
-``init_weights``, ``forward``, ``backward`` and ``step_jacobians``.
+Params, init_params, from_torch/to_torch, the spectra and the lab read ``CELLS`` instead of
+branching on names, and the contract suite (tests/contract) runs for every entry. To add a
+cell (IndRNN is the worked example):
+
+1. ``kernels/<name>.py``: @njit sweeps (``kernels._flags.kernel``), forward, backward with
+   truncation, step Jacobians; numpy/numba only.
+2. ``gradlab/cells/<name>.py``: forward/backward/step_jacobians wrappers that return
+   ``gradlab.trace`` Trace/Grads, ``check`` for the options, ``init_weights``, and
+   ``SPEC = CellSpec(...)``.
+3. Its entry below (the import and ``<name>.SPEC``).
+4. ``tests/kernels/ref_<name>.py``: the NumPy twin, with ``contract_forward`` and
+   ``contract_backward`` taking Params; the contract suite finds it by name.
 """
 
-from dataclasses import dataclass
-from importlib import import_module
+from __future__ import annotations
+
+from collections.abc import Mapping
 from types import MappingProxyType
 
-import numpy as np
+from . import gru, indrnn, lstm, rnn
+from .common import time_major
+from .spec import CellSpec, WeightSpec
+
+CELLS: Mapping[str, CellSpec] = MappingProxyType({s.name: s for s in (
+    rnn.SPEC,
+    indrnn.SPEC,
+    lstm.SPEC,
+    gru.SPEC,
+)})
 
 
-@dataclass(frozen=True)
-class CellSpec:
-    """What the lab needs to know about a cell; other attributes come from its module."""
-
-    name: str
-    label: str
-    blocks: int
-    gates: tuple
-    unit_gates: tuple
-    state: tuple
-    recurrent: str
-    shown_block: int
-    highway: tuple | None
-    options: tuple
-    torch: bool = True
-
-    def shown_matrix(self, params) -> np.ndarray:
-        n = params.n
-        k = self.shown_block
-        return np.asarray(params.weights[self.recurrent][k * n:(k + 1) * n])
-
-    def __getattr__(self, name):
-        return getattr(import_module(f".{self.name}", __name__), name)
+def get_cell(name: str) -> CellSpec:
+    """The CellSpec registered as ``name``; ValueError naming the allowed names."""
+    try:
+        return CELLS[name]
+    except (KeyError, TypeError):
+        raise ValueError(f"cell={name!r} is not one of {list(CELLS)}") from None
 
 
-CELLS = MappingProxyType({
-    "rnn": CellSpec("rnn", "RNN", 1, ("phi",), (), ("h",), "W", 0, None,
-                    ("activation", "leak", "residual", "skip_delay")),
-    "lstm": CellSpec("lstm", "LSTM", 4, ("i", "f", "g", "o"), ("i", "f", "o"), ("h", "c"),
-                     "W", 2, ("f", 1), ("peepholes", "coupled")),
-    "gru": CellSpec("gru", "GRU", 3, ("r", "z", "n"), ("r", "z"), ("h",), "W", 2, ("z", 1),
-                    ("gru_variant",)),
-})
-
-
-def get_cell(cell: str) -> CellSpec:
-    """The spec of ``cell``."""
-    if cell not in CELLS:
-        raise ValueError(f"cell={cell!r} is not one of {list(CELLS)}")
-    return CELLS[cell]
-
-
-def time_major(a: np.ndarray) -> np.ndarray:
-    """(B, T, ...) -> writable C-contiguous (T, B, ...), the kernels' layout; copies only
-    when needed (writable inputs keep each kernel to one compiled signature)."""
-    t = a.transpose(1, 0, 2)
-    if t.flags.c_contiguous and t.flags.writeable:
-        return t
-    return np.array(t, order="C")
+__all__ = ["CELLS", "CellSpec", "WeightSpec", "get_cell", "time_major"]

@@ -26,16 +26,12 @@ from kernels.gru import (
 from kernels.rnn import add_halves
 
 from .. import pair
-from ..params import Params
-from . import time_major
+from ..trace import Grads, Trace
+from .common import time_major
+from .spec import CellSpec, WeightSpec
 
 GATES = ("r", "z", "n")
 VARIANTS = ("torch", "cho")
-
-
-def make_params(weights, options) -> Params:
-    """Params for a GRU. Option: gru_variant ('torch' | 'cho'); Params validates it."""
-    return Params("gru", weights, options)
 
 
 def check(weights, options):
@@ -50,7 +46,7 @@ def check(weights, options):
     return weights, o
 
 
-def init_weights(n, m, rngs, W):
+def init_weights(n, m, rngs, W, options):
     """Weights for a fresh GRU with recurrent matrix W (3n, n), one block per gate.
 
     U ~ N(0, 1/m); biases start at zero (so r = z = 0.5 at rest).
@@ -59,19 +55,17 @@ def init_weights(n, m, rngs, W):
     return {"W": W, "U": U, "b": np.zeros(3 * n), "b_h": np.zeros(3 * n)}
 
 
-def _cho(p: Params) -> bool:
+def _cho(p) -> bool:
     """True for the 'cho' variant (Params has validated the option)."""
     return p.options["gru_variant"] == "cho"
 
 
-def _plan(p: Params, x) -> tuple[int, int]:
+def _plan(p, x) -> tuple[int, int]:
     T, B, _ = x.shape
     return pair.plan(B * 3 * p.n * p.n, T)
 
 
-def forward(p: Params, x, h0, c0):
-    from ..ops import Trace
-
+def forward(p, x, h0, c0):
     if c0 is not None:
         raise ValueError("c0 is for the LSTM; a GRU has no cell state")
     w = p.weights
@@ -89,9 +83,7 @@ def forward(p: Params, x, h0, c0):
                  cache={"h": h, "a": a, "aux": aux, "x": xt})
 
 
-def backward(p: Params, trace, dh, dc, truncate):
-    from ..ops import Grads
-
+def backward(p, trace, dh, dc, truncate):
     if dc is not None:
         raise ValueError("dc is for the LSTM; a GRU has no cell state")
     w = p.weights
@@ -109,7 +101,20 @@ def backward(p: Params, trace, dh, dc, truncate):
                  params={"W": dW, "U": dU, "b": db, "b_h": db_h})
 
 
-def step_jacobians(p: Params, trace):
+def step_jacobians(p, trace):
     k = trace.cache
     J = gru_step_jacobians(p.weights["W"], k["h"], k["a"], k["aux"], _cho(p))
     return J.transpose(1, 0, 2, 3)  # (B, T, n, n)
+
+
+SPEC = CellSpec(
+    name="gru", label="GRU", blocks=3, gates=GATES, unit_gates=("r", "z"), state=("h",),
+    weights={"W": WeightSpec(("3n", "n"), "weight_hh"),
+             "U": WeightSpec(("3n", "m"), "weight_ih"),
+             "b": WeightSpec(("3n",), "bias_ih"), "b_h": WeightSpec(("3n",), "bias_hh")},
+    options={"gru_variant": "torch"}, check=check, recurrent="W",
+    shown_matrix=lambda p: p.weights["W"][2 * p.n:3 * p.n],  # the candidate n's block
+    highway=("z", 1), torch=True, forward=forward, backward=backward,
+    step_jacobians=step_jacobians, init_weights=init_weights,
+    choices={"gru_variant": VARIANTS},
+)

@@ -37,8 +37,9 @@ from kernels.lstm import (
 from kernels.rnn import add_halves
 
 from .. import pair
-from ..params import Params
-from . import time_major
+from ..trace import Grads, Trace
+from .common import time_major
+from .spec import CellSpec, WeightSpec
 
 GATES = ("i", "f", "g", "o")
 OPTIONS = {"peepholes": (False, True), "coupled": (False, True)}
@@ -53,11 +54,6 @@ def _validated(options) -> dict:
             raise ValueError(f"{k}={v!r} must be True or False")
         o[k] = bool(v)
     return o
-
-
-def make_params(weights, options) -> Params:
-    """Params for an LSTM. Options: peepholes, coupled (bools); Params validates them."""
-    return Params("lstm", weights, options)
 
 
 def check(weights, options):
@@ -80,7 +76,7 @@ def check(weights, options):
     return weights, o
 
 
-def init_weights(n, m, rngs, W):
+def init_weights(n, m, rngs, W, options):
     """Weights for a fresh LSTM with recurrent matrix W (4n, n), one block per gate.
 
     U ~ N(0, 1/m); all biases start at zero, the forget gate's too (PyTorch draws them
@@ -90,7 +86,7 @@ def init_weights(n, m, rngs, W):
     return {"W": W, "U": U, "b": np.zeros(4 * n), "b_h": np.zeros(4 * n)}
 
 
-def _flags(p: Params):
+def _flags(p):
     """(P, peepholes, coupled) for the kernels (Params has validated them)."""
     o = p.options
     if o["peepholes"]:
@@ -100,14 +96,12 @@ def _flags(p: Params):
     return P, False, o["coupled"]
 
 
-def _plan(p: Params, x) -> tuple[int, int]:
+def _plan(p, x) -> tuple[int, int]:
     T, B, _ = x.shape
     return pair.plan(B * 4 * p.n * p.n, T)
 
 
-def forward(p: Params, x, h0, c0):
-    from ..ops import Trace
-
+def forward(p, x, h0, c0):
     w = p.weights
     B, T, _ = x.shape
     n = p.n
@@ -127,9 +121,7 @@ def forward(p: Params, x, h0, c0):
                  cache={"h": h, "c": c, "a": a, "x": xt})
 
 
-def backward(p: Params, trace, dh, dc, truncate):
-    from ..ops import Grads
-
+def backward(p, trace, dh, dc, truncate):
     w = p.weights
     P, peep, coupled = _flags(p)
     k = trace.cache
@@ -153,8 +145,22 @@ def backward(p: Params, trace, dh, dc, truncate):
                  c=np.ascontiguousarray(gc[1:].transpose(1, 0, 2)), c0=gc[0])
 
 
-def step_jacobians(p: Params, trace):
+def step_jacobians(p, trace):
     P, peep, coupled = _flags(p)
     k = trace.cache
     J = lstm_step_jacobians(p.weights["W"], P, k["c"], k["a"], peep, coupled)
     return J.transpose(1, 0, 2, 3)  # (B, T, 2n, 2n)
+
+
+SPEC = CellSpec(
+    name="lstm", label="LSTM", blocks=4, gates=GATES, unit_gates=("i", "f", "o"),
+    state=("h", "c"),
+    weights={"W": WeightSpec(("4n", "n"), "weight_hh"),
+             "U": WeightSpec(("4n", "m"), "weight_ih"),
+             "b": WeightSpec(("4n",), "bias_ih"), "b_h": WeightSpec(("4n",), "bias_hh"),
+             "P": WeightSpec((3, "n"), None, optional=True)},
+    options={"peepholes": False, "coupled": False}, check=check, recurrent="W",
+    shown_matrix=lambda p: p.weights["W"][2 * p.n:3 * p.n],  # the candidate g's block
+    highway=("f", 1), torch=True, forward=forward, backward=backward,
+    step_jacobians=step_jacobians, init_weights=init_weights, choices=OPTIONS,
+)

@@ -26,20 +26,17 @@ from kernels.rnn import (
 )
 
 from .. import pair
-from ..params import Params
+from ..trace import Grads, Trace
+from .spec import CellSpec, WeightSpec
 
 GATES = ("phi",)
-
-
-def make_params(weights, options) -> Params:
-    """Params for an RNN (Params itself validates the options through ``check``)."""
-    return Params("rnn", weights, options)
+OPTIONS = {"activation": "tanh", "leak": 1.0, "residual": False, "skip_delay": 0}
 
 
 def check(weights, options):
     """(weights, options) validated, options with defaults: activation, leak, residual,
     skip_delay. Params calls this on construction, so every Params is valid."""
-    o = {"activation": "tanh", "leak": 1.0, "residual": False, "skip_delay": 0}
+    o = dict(OPTIONS)
     o.update(options)
     if o["activation"] not in ACTIVATIONS:
         raise ValueError(f"activation={o['activation']!r} is not one of {sorted(ACTIVATIONS)}")
@@ -52,7 +49,10 @@ def check(weights, options):
         raise ValueError(f"leak={o['leak']!r} must lie in (0, 1] for every unit")
     o["leak"] = leak
     o["residual"] = bool(o["residual"])
-    d = int(o["skip_delay"])
+    d = o["skip_delay"]
+    if isinstance(d, (bool, np.bool_)) or not isinstance(d, (int, np.integer)):
+        raise ValueError(f"skip_delay={d!r} must be an integer: 0 (no skip) or a delay >= 2")
+    d = int(d)
     if d == 1 or d < 0:
         raise ValueError(f"skip_delay={d} must be 0 (no skip) or at least 2")
     if d and "Ws" not in weights:
@@ -65,27 +65,30 @@ def check(weights, options):
     return weights, o
 
 
-def init_weights(n, m, rngs, W):
-    """Weights for a fresh RNN with recurrent matrix W (n, n)."""
+def init_weights(n, m, rngs, W, options):
+    """Weights for a fresh RNN with recurrent matrix W (n, n); with a skip delay, a skip
+    matrix Ws of N(0, 1/n) entries scaled to spectral radius 0.5."""
     U = rngs[1].standard_normal((n, m)) / np.sqrt(m)
-    return {"W": W, "U": U, "b": np.zeros(n), "b_h": np.zeros(n)}
+    weights = {"W": W, "U": U, "b": np.zeros(n), "b_h": np.zeros(n)}
+    if options.get("skip_delay") and "Ws" not in weights:
+        A = rngs[2].standard_normal((n, n)) / np.sqrt(n)
+        weights["Ws"] = A * (0.5 / np.max(np.abs(np.linalg.eigvals(A))))
+    return weights
 
 
-def _coefficients(p: Params):
+def _coefficients(p):
     a = np.asarray(p.options["leak"], dtype=p.dtype)
     carry = np.ones_like(a) if p.options["residual"] else 1.0 - a
     return carry, a
 
 
-def _skip(p: Params):
+def _skip(p):
     d = p.options["skip_delay"]
     Ws = p.weights["Ws"] if d else np.zeros((0, 0), p.dtype)
     return Ws, d
 
 
-def forward(p: Params, x, h0, c0):
-    from ..ops import Trace
-
+def forward(p, x, h0, c0):
     if c0 is not None:
         raise ValueError("c0 is for the LSTM; an RNN has no cell state")
     w = p.weights
@@ -109,9 +112,7 @@ def _plan(W, Ws, x) -> tuple[int, int]:
     return pair.plan(B * n * (n + Ws.shape[0]), T)
 
 
-def backward(p: Params, trace, dh, dc, truncate):
-    from ..ops import Grads
-
+def backward(p, trace, dh, dc, truncate):
     if dc is not None:
         raise ValueError("dc is for the LSTM; an RNN has no cell state")
     w = p.weights
@@ -134,8 +135,28 @@ def backward(p: Params, trace, dh, dc, truncate):
                  x=np.ascontiguousarray(dx.transpose(1, 0, 2)), params=grads)
 
 
-def step_jacobians(p: Params, trace):
+def step_jacobians(p, trace):
     carry, a = _coefficients(p)
     J = rnn_step_jacobians(p.weights["W"], trace.cache["v"], carry, a,
                            ACTIVATIONS[p.options["activation"]])
     return J.transpose(1, 0, 2, 3)  # (B, T, n, n)
+
+
+def _check_spectra(options) -> None:
+    if options.get("skip_delay"):
+        raise ValueError("an RNN with a skip connection through time (skip_delay > 0) is not "
+                         "Markov in h_t alone, so ds_T/ds_{T-l} is not a product of step "
+                         "Jacobians; set skip_delay=0 for spectra")
+
+
+SPEC = CellSpec(
+    name="rnn", label="RNN", blocks=1, gates=GATES, unit_gates=(), state=("h",),
+    weights={"W": WeightSpec(("n", "n"), "weight_hh"), "U": WeightSpec(("n", "m"), "weight_ih"),
+             "b": WeightSpec(("n",), "bias_ih"), "b_h": WeightSpec(("n",), "bias_hh"),
+             "Ws": WeightSpec(("n", "n"), None, optional=True)},
+    options=OPTIONS, check=check, recurrent="W", shown_matrix=lambda p: p.weights["W"],
+    highway=None, torch=True, forward=forward, backward=backward,
+    step_jacobians=step_jacobians, init_weights=init_weights,
+    choices={"activation": tuple(ACTIVATIONS), "residual": (False, True)},
+    check_spectra=_check_spectra,
+)

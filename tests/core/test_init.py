@@ -141,3 +141,28 @@ def test_bases_and_seeds():
     a = matrix_from_eigenvalues([0.5, 0.6], rng=np.random.default_rng(2))
     b = matrix_from_eigenvalues([0.5, 0.6], rng=2)
     np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("scheme", SCHEMES)
+@pytest.mark.parametrize("n", [1, 7, 40])
+def test_indrnn_recurrent_vector_has_max_abs_equal_to_the_radius(scheme, n):
+    p = gradlab.init_params("indrnn", n, 3, scheme=scheme, spectral_radius=0.8, seed=n)
+    w = p.weights["w"]
+    assert w.shape == (n,) and "W" not in p.weights
+    assert np.max(np.abs(w)) == pytest.approx(0.8, rel=1e-12)
+    again = gradlab.init_params("indrnn", n, 3, scheme=scheme, spectral_radius=0.8, seed=n)
+    np.testing.assert_array_equal(again.weights["w"], w)
+
+
+def test_indrnn_schemes_keep_their_meaning():
+    kw = dict(spectral_radius=0.9, seed=5)
+    np.testing.assert_array_equal(gradlab.init_params("indrnn", 30, 2, scheme="identity",
+                                                      **kw).weights["w"], np.full(30, 0.9))
+    w = gradlab.init_params("indrnn", 30, 2, scheme="orthogonal", **kw).weights["w"]
+    np.testing.assert_allclose(np.abs(w), 0.9, rtol=1e-15)
+    assert np.any(w < 0) and np.any(w > 0)
+    w = gradlab.init_params("indrnn", 30, 2, scheme="gaussian", **kw).weights["w"]
+    assert np.any(w < 0) and np.any(w > 0) and np.min(np.abs(w)) < 0.5  # spread, not all 0.9
+    w = gradlab.init_params("indrnn", 40, 2, scheme="sparse", **kw).weights["w"]
+    assert np.count_nonzero(w) == SPARSE_INCOMING
+    assert gradlab.init_params("indrnn", 30, 2, spectral_radius=0.0).weights["w"].max() == 0.0

@@ -7,7 +7,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import gradlab
-from gradlab.cells import get_cell
 from gradlab.spectra import (
     jacobian_spectrum,
     log_singular_values,
@@ -144,7 +143,7 @@ def test_lyapunov_of_scaled_orthogonal_linear_rnn_is_log_rho(rho):
 
 def test_lyapunov_of_a_diagonal_linear_rnn_is_the_log_eigenvalues():
     w = {"W": np.diag([0.5, 1.5]), "U": np.ones((2, 1)), "b": np.zeros(2), "b_h": np.zeros(2)}
-    p = get_cell("rnn").make_params(w, {"activation": "linear"})
+    p = gradlab.Params("rnn", w, {"activation": "linear"})
     tr = gradlab.forward(p, np.zeros((300, 1)))
     lam = lyapunov_spectrum(p, tr, warmup=100, seed=3)
     np.testing.assert_allclose(lam, np.log([1.5, 0.5]), rtol=0, atol=1e-10)

@@ -6,7 +6,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import gradlab
-from gradlab.cells import gru as gru_cell
 
 from ..fd import central_differences, close
 from . import ref_gru
@@ -188,7 +187,7 @@ def test_truncation_is_independent_chunks(v, k):
 
 def test_variants_differ_and_cho_follows_the_lecture_notes():
     p = make(variant="torch")
-    q = gru_cell.make_params(p.weights, {"gru_variant": "cho"})
+    q = gradlab.Params("gru", p.weights, {"gru_variant": "cho"})
     x, h0, _ = data(p)
     t1, t2 = gradlab.forward(p, x, h0), gradlab.forward(q, x, h0)
     assert np.max(np.abs(t1.h - t2.h)) > 1e-2
@@ -205,9 +204,9 @@ def test_variants_differ_and_cho_follows_the_lecture_notes():
 def test_options_are_validated():
     p = make()
     with pytest.raises(ValueError, match="gru_variant"):
-        gru_cell.make_params(p.weights, {"gru_variant": "keras"})
+        gradlab.Params("gru", p.weights, {"gru_variant": "keras"})
     with pytest.raises(ValueError, match="leak"):
-        gru_cell.make_params(p.weights, {"leak": 0.5})
+        gradlab.Params("gru", p.weights, {"leak": 0.5})
     with pytest.raises(ValueError, match="gru_variant"):
         gradlab.init_params("gru", 3, 2, gru_variant="Cho")
     x, h0, dh = data(p)

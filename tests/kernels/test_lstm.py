@@ -6,7 +6,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import gradlab
-from gradlab.cells import lstm as lstm_cell
 from kernels.activations import sigmoid_into, tanh_into
 
 from ..fd import central_differences, close
@@ -250,7 +249,7 @@ def test_coupled_gate_leaves_input_block_unused():
 
 def test_zero_peepholes_are_the_plain_lstm():
     plain = make()
-    peep = lstm_cell.make_params(plain.weights, {"peepholes": True})  # P defaults to zeros
+    peep = gradlab.Params("lstm", plain.weights, {"peepholes": True})  # P defaults to zeros
     np.testing.assert_array_equal(peep.weights["P"], np.zeros((3, plain.n)))
     x, h0, c0, dh, dc = data(plain)
     t1, t2 = gradlab.forward(plain, x, h0, c0), gradlab.forward(peep, x, h0, c0)
@@ -266,13 +265,13 @@ def test_options_are_validated():
     p = make()
     w = dict(p.weights)
     with pytest.raises(ValueError, match="peeholes"):
-        lstm_cell.make_params(w, {"peeholes": True})
+        gradlab.Params("lstm", w, {"peeholes": True})
     with pytest.raises(ValueError, match="coupled"):
-        lstm_cell.make_params(w, {"coupled": "yes"})
+        gradlab.Params("lstm", w, {"coupled": "yes"})
     with pytest.raises(ValueError, match="peepholes=False"):
-        lstm_cell.make_params(w | {"P": np.zeros((3, p.n))}, {})
+        gradlab.Params("lstm", w | {"P": np.zeros((3, p.n))}, {})
     with pytest.raises(ValueError, match=r"\(3, 4\)"):
-        lstm_cell.make_params(w | {"P": np.zeros((2, p.n))}, {"peepholes": True})
+        gradlab.Params("lstm", w | {"P": np.zeros((2, p.n))}, {"peepholes": True})
     with pytest.raises(ValueError, match="activation"):
         gradlab.init_params("lstm", 4, 3, activation="relu")
     x, h0, c0, _, _ = data(p)
