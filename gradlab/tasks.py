@@ -116,3 +116,14 @@ def alignment_share(alignment, expected) -> float:
     if A.shape != E.shape:
         raise ValueError(f"alignment {A.shape} and expected {E.shape} must have one shape")
     return float((A * E).sum() / A.sum())
+
+
+def alignment_hits(alignment, expected) -> float:
+    """Share of decoder steps whose most-attended source step lies on the expected pattern
+    (alignment and expected both (Q, T) or (B, Q, T))."""
+    A = np.asarray(alignment, dtype=np.float64)
+    E = np.asarray(expected, dtype=np.float64)
+    if A.shape != E.shape:
+        raise ValueError(f"alignment {A.shape} and expected {E.shape} must have one shape")
+    top = A.argmax(axis=-1)[..., None]
+    return float(np.take_along_axis(E, top, axis=-1).mean())
