@@ -97,7 +97,8 @@ class Seq2SeqPass:
     loss: mean cross-entropy over the B*Q target steps; logits (B, Q, k);
     alignment (B, Q, T) = attention weights a_{q,t} (one-hot on t = T without attention);
     H (B, T, n) encoder states; S (B, Q, n) decoder states; context (B, Q, n);
-    correct (B, Q) bools: argmax logits == target (teacher-forced).
+    correct (B, Q) bools: argmax logits == target (teacher-forced); batch: the input;
+    cache: the traces and intermediate results ``backward`` reads. Arrays are read-only.
     """
 
     loss: float
@@ -108,7 +109,6 @@ class Seq2SeqPass:
     context: np.ndarray  # (B, Q, n)
     correct: np.ndarray  # (B, Q)
     batch: Batch
-    params: Mapping[str, np.ndarray]
     cache: Mapping[str, Any] = field(default_factory=dict, repr=False)
 
 
@@ -294,9 +294,9 @@ class Seq2Seq:
         ce = cross_entropy(out_p, R, batch.tgt)
         correct = ce.y.argmax(axis=2) == batch.tgt
         cache = MappingProxyType({"enc": enc, "dec": dec, "etr": etr, "dtr": dtr, "att": att,
-                                  "ce": ce})
-        return Seq2SeqPass(ce.loss, _frozen(ce.y), _frozen(A), H, S, _frozen(C),
-                           _frozen(correct), batch, p, cache)
+                                  "ce": ce, "names": tuple(p)})
+        return Seq2SeqPass(ce.loss, _frozen(ce.y), _frozen(A), _frozen(H), _frozen(S),
+                           _frozen(C), _frozen(correct), batch, cache)
 
     def backward(self, fwd: Seq2SeqPass) -> Seq2SeqGrads:
         """Gradients of fwd.loss for every parameter and every encoder state.
@@ -330,7 +330,7 @@ class Seq2Seq:
             dc[:, -1] = dg.c0
         eg = backward(enc, etr, dH, dc=dc)
         grads.update({f"enc.{k}": v for k, v in eg.params.items()})
-        ordered = {k: grads[k] for k in fwd.params}
+        ordered = {k: grads[k] for k in c["names"]}
         return Seq2SeqGrads(_freeze_map(ordered), _frozen(eg.h), _frozen(dH))
 
     def loss_and_grads(self, params: Mapping[str, np.ndarray], batch: Batch
