@@ -25,7 +25,7 @@ import sys
 import numpy as np
 
 from ..attention import SCORES
-from .optim import OPTIMIZERS, make_optimizer
+from .optim import OPTIMIZERS
 
 CELL_NAMES = ("rnn", "lstm", "gru")
 
@@ -72,7 +72,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--clip", type=_positive_float, default=None, metavar="X",
                    help="clip threshold (default: no clipping)")
     p.add_argument("--clip-mode", choices=("norm", "value"), default="norm")
-    p.add_argument("--updates", type=_count, default=1500, metavar="N")
+    p.add_argument("--updates", type=_count, default=1000, metavar="N")
     p.add_argument("--seed", type=_count, default=0, metavar="S")
     p.add_argument("--optimizer", choices=sorted(OPTIMIZERS), default="adam")
     p.add_argument("--lr", type=_positive_float, default=None,
@@ -98,9 +98,8 @@ def _bar(done: int, total: int, text: str, width: int = 30) -> str:
 def run(args) -> int:
     """Carry out ``gradlab train`` for parsed ``args``; returns the exit code.
     Bad settings raise ValueError (the caller prints it as one line)."""
-    from ..seq2seq import Seq2Seq
-    from ..tasks import Task, alignment_hits, alignment_share
-    from .trainer import Trainer
+    from ..tasks import alignment_hits, alignment_share
+    from .setup import task_trainer
 
     save = os.fspath(args.save)
     if not save.endswith(".npz"):
@@ -108,16 +107,14 @@ def run(args) -> int:
     folder = os.path.dirname(os.path.abspath(save))
     if not os.path.isdir(folder):
         raise ValueError(f"--save {save!r}: folder {folder!r} does not exist")
-    task = Task(args.task, args.vocab, args.length)
     score = None if args.score == "none" else args.score
-    model = Seq2Seq.create(args.cell, score, vocab=args.vocab, hidden=args.hidden,
-                           length=args.length, seed=args.seed)
-    lr = args.lr if args.lr is not None else (0.01 if args.optimizer == "adam" else 0.1)
-    eval_batch = task.held_out(args.eval_size)
-    example = task.example()
-    trainer = Trainer(model, task.sample, optimizer=make_optimizer(args.optimizer, lr),
-                      batch_size=args.batch, clip=args.clip, clip_mode=args.clip_mode,
-                      seed=args.seed, eval_batch=eval_batch, example=example)
+    setup = task_trainer(args.task, cell=args.cell, score=score, hidden=args.hidden,
+                         length=args.length, vocab=args.vocab, optimizer=args.optimizer,
+                         lr=args.lr, batch_size=args.batch, clip=args.clip,
+                         clip_mode=args.clip_mode, seed=args.seed, eval_size=args.eval_size)
+    task, model, trainer = setup.task, setup.model, setup.trainer
+    eval_batch, example = setup.eval_batch, setup.example
+    lr = trainer.optimizer.lr
     snaps = []
     for snap in trainer.iterate(args.updates, every=args.every):
         snaps.append(snap)

@@ -251,3 +251,21 @@ def test_bad_trainer_arguments_raise():
         Trainer(lin, 3)
     with pytest.raises(ValueError, match="every=0"):
         next(Trainer(lin, lin.data).iterate(5, every=0))
+
+
+def test_task_trainer_builds_a_deterministic_run():
+    from gradlab.train import task_trainer
+
+    a = task_trainer("sort", cell="rnn", score=None, hidden=6, length=4, vocab=5,
+                     optimizer="sgd", clip=1.0, seed=3, eval_size=10)
+    b = task_trainer("sort", cell="rnn", score=None, hidden=6, length=4, vocab=5,
+                     optimizer="sgd", clip=1.0, seed=3, eval_size=10)
+    assert a.model.score is None and a.trainer.optimizer.lr == 0.1
+    assert a.trainer.optimizer.momentum == 0.9 and a.trainer.clip == 1.0
+    ra, rb = a.trainer.run(5, every=5), b.trainer.run(5, every=5)
+    np.testing.assert_array_equal(ra.losses, rb.losses)
+    # without attention the alignment is pinned to the last source step
+    np.testing.assert_array_equal(ra.final.alignment[:, -1], 1.0)
+    np.testing.assert_array_equal(a.example.src, a.task.example().src)
+    with pytest.raises(ValueError, match="optimizer='lbfgs'"):
+        task_trainer(optimizer="lbfgs")
