@@ -59,7 +59,7 @@ def _freeze_map(d: Mapping[str, Any]) -> Mapping[str, np.ndarray]:
     return MappingProxyType({k: _frozen(v) for k, v in d.items()})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Batch:
     """Source and target token sequences: src (B, T), tgt (B, Q), integers in [0, vocab)."""
 
@@ -90,7 +90,7 @@ class Batch:
         return Batch(self.src[idx], self.tgt[idx])
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Seq2SeqPass:
     """One forward pass (and, after ``Seq2Seq.backward``, what it needs).
 
@@ -112,7 +112,7 @@ class Seq2SeqPass:
     cache: Mapping[str, Any] = field(default_factory=dict, repr=False)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Seq2SeqGrads:
     """Gradients of the mean loss L of one pass.
 
@@ -127,7 +127,7 @@ class Seq2SeqGrads:
     H_direct: np.ndarray  # (B, T, n)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Decoded:
     """Greedy decoding: tokens (B, Q) (each step fed the previous prediction),
     alignment (B, Q, T), and exact (B,) bools when targets were given (all Q tokens right)."""
@@ -137,7 +137,7 @@ class Decoded:
     exact: np.ndarray | None = None  # (B,)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Evaluation:
     """Metrics on a batch: teacher-forced loss and token accuracy, greedy-decoding token
     accuracy and exact-match accuracy (share of sequences decoded entirely right), and
@@ -160,7 +160,7 @@ def _split(params: Mapping[str, np.ndarray], prefix: str) -> dict[str, np.ndarra
     return {k[len(p):]: v for k, v in params.items() if k.startswith(p)}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Seq2Seq:
     """An encoder-decoder over ``vocab`` tokens, source length ``length``.
 
@@ -385,7 +385,7 @@ class Seq2Seq:
 # -- why attention helps gradients ---------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class EncoderGradients:
     """||dL/dh_j|| against source position j = 1..T, with and without attention.
 

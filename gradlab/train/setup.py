@@ -18,7 +18,7 @@ from .trainer import Trainer
 DEFAULT_LR = {"adam": 0.01, "sgd": 0.1}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class TaskRun:
     """What ``task_trainer`` built: the task, the model (its starting weights), the trainer
     (which holds the current weights), the held-out evaluation batch and the example."""

@@ -41,7 +41,7 @@ def _frozen(a) -> np.ndarray:
     return a
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class TrainSnapshot:
     """The state of training after ``update`` updates (0 = before the first).
 
@@ -71,7 +71,7 @@ class TrainSnapshot:
     done: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class TrainResult:
     """A finished (or stopped) run: params (read-only), updates done in total, per-update
     histories losses, grad_norms (before clipping) and clipped (N,) over all runs of the
