@@ -407,6 +407,12 @@ class EncoderGradients:
         """max/min of the attention curve (1 = perfectly flat)."""
         return float(self.with_attention.max() / self.with_attention.min())
 
+    def normalised(self) -> tuple[np.ndarray, np.ndarray]:
+        """Both curves divided by their own maximum, (T,) each: the shapes side by side
+        (for a trained model the two losses, and so the two scales, differ widely)."""
+        return (_frozen(self.with_attention / self.with_attention.max()),
+                _frozen(self.without_attention / self.without_attention.max()))
+
     @property
     def no_attention_ratio(self) -> float:
         """||dL/dh_T|| / ||dL/dh_1|| without attention (large = the gradient vanished)."""

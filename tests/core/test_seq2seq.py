@@ -180,6 +180,8 @@ def test_attention_keeps_encoder_gradients_level_while_the_last_state_path_decay
     np.testing.assert_array_equal(curves.positions, np.arange(1, T + 1))
     assert curves.with_attention.shape == curves.without_attention.shape == (T,)
     assert curves.attention_ratio < 3.0
+    w, wo = curves.normalised()
+    assert w.max() == wo.max() == 1.0 and wo[-1] == 1.0 and wo[0] < 0.05
     assert curves.no_attention_ratio > 20.0
     # falls steadily towards the start of the source
     assert np.all(np.diff(curves.without_attention) > 0)
