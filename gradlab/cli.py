@@ -23,6 +23,7 @@ from threadpoolctl import threadpool_limits
 from .config import LabConfig
 from .export import ExportError, check_size, check_target
 from .scene import SceneError, load_scene
+from .train import cli as train_cli
 
 log = logging.getLogger(__name__)
 
@@ -124,6 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("bench", help="run the benchmarks (arguments go to gradlab.bench)",
                    add_help=False)
     sub.add_parser("warm", help="compile the kernels into numba's cache (make does this once)")
+    train_cli.add_parser(sub)  # gradlab train TASK ... (gradlab.train.cli)
     return parser
 
 
@@ -148,6 +150,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if command == "warm":
             return _warm()
+        if command == "train":
+            return train_cli.run(args)
         if command == "render":
             return _render(args)
         if command == "play":
