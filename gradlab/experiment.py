@@ -133,7 +133,10 @@ def from_toml(text: str, source: str = "<experiment>") -> Experiment:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         m = re.search(r"line (\d+)", str(e))
-        fail(f"not valid TOML: {e}", line=int(m.group(1)) if m else None)
+        line = int(m.group(1)) if m else None
+        if line is None and "end of document" in str(e):
+            line = max(1, len(text.splitlines()))
+        fail(f"not valid TOML: {e}", line=line)
     unknown = sorted(set(data) - {"format", "layout", "config"})
     if unknown:
         fail(f"unknown key {unknown[0]!r}; an experiment has format, layout and [config]",

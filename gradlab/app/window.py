@@ -30,7 +30,17 @@ import os
 from dataclasses import dataclass, fields
 
 import numpy as np
-from PySide6.QtCore import QCoreApplication, QElapsedTimer, QEvent, QRect, QSize, Qt, QTimer, Slot
+from PySide6.QtCore import (
+    QCoreApplication,
+    QElapsedTimer,
+    QEvent,
+    QPoint,
+    QRect,
+    QSize,
+    Qt,
+    QTimer,
+    Slot,
+)
 from PySide6.QtGui import QGuiApplication, QImage, QKeyEvent, QKeySequence, QPainter, QShortcut
 from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import (
@@ -405,16 +415,7 @@ class LabWindow(QMainWindow):
             if not self.grab().save(path, "PNG"):
                 raise OSError(f"{path}: could not write the image")
         elif suffix == ".svg":
-            gen = QSvgGenerator()
-            gen.setFileName(path)
-            gen.setSize(QSize(self.width(), self.height()))
-            gen.setViewBox(QRect(0, 0, self.width(), self.height()))
-            gen.setTitle(self.windowTitle())
-            painter = QPainter(gen)
-            try:
-                self.render(painter)
-            finally:
-                painter.end()
+            render_svg(self, path, self.windowTitle())
         else:
             raise ValueError(f"{path}: export writes .png or .svg")
 
@@ -423,7 +424,19 @@ class LabWindow(QMainWindow):
         if name not in self._layout.panels:
             raise ValueError(f"panel {name!r} is not shown; shown: {list(self._layout.panels)}")
         self._settle()
-        self._panels[name].export(path)
+        panel = self._panels[name]
+        path = os.fspath(path)
+        svg = path.lower().endswith(".svg")
+        if not svg and not path.lower().endswith(".png"):
+            raise ValueError(f"{path}: export writes .png or .svg")
+        try:
+            panel.export(path)
+        except Exception:  # pyqtgraph's SVG exporter fails on some Qt versions' paths
+            if not svg:
+                raise
+            log.warning("%s: Panel.export failed; drawing the panel as SVG instead", name,
+                        exc_info=True)
+            render_svg(panel.graphics, path, name)
 
     # -- dialogs (thin wrappers around the functions above) --------------------------------
     def _ask_save(self) -> None:
@@ -799,6 +812,20 @@ class LabWindow(QMainWindow):
         self._reveal_timer.stop()
         self.worker.stop()
         super().closeEvent(event)
+
+
+def render_svg(widget: QWidget, path: str, title: str = "") -> None:
+    """Draw ``widget`` (and its children) into an SVG file at ``path``."""
+    gen = QSvgGenerator()
+    gen.setFileName(path)
+    gen.setSize(QSize(widget.width(), widget.height()))
+    gen.setViewBox(QRect(0, 0, widget.width(), widget.height()))
+    gen.setTitle(title)
+    painter = QPainter(gen)
+    try:
+        QWidget.render(widget, painter, QPoint())  # not QGraphicsView.render: whole widget
+    finally:
+        painter.end()
 
 
 def _spin_box_of(widget: QWidget) -> QAbstractSpinBox | None:
