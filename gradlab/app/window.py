@@ -281,6 +281,7 @@ class LabWindow(QMainWindow):
 
     def show_controls(self, visible: bool) -> None:
         """Show or hide the control column and the menu bar (the panels take the room)."""
+        self.controls.setVisible(visible)
         self.controls_scroll.setVisible(visible)
         self.menuBar().setVisible(visible)
 
