@@ -103,9 +103,10 @@ def other(name: str) -> str:
 
 
 def rgba(color: str, alpha: float) -> str:
-    """'rgba(r, g, b, alpha)' for a '#rrggbb' colour (Qt reads '#aarrggbb', not '#rrggbbaa')."""
+    """'rgba(r, g, b, a)' for a '#rrggbb' colour and alpha in [0, 1] (Qt reads '#aarrggbb',
+    not '#rrggbbaa', and wants a in 0..255)."""
     r, g, b = (int(color[i:i + 2], 16) for i in (1, 3, 5))
-    return f"rgba({r}, {g}, {b}, {alpha})"
+    return f"rgba({r}, {g}, {b}, {round(255 * alpha)})"
 
 
 def stylesheet(t: Theme) -> str:
@@ -129,7 +130,7 @@ def stylesheet(t: Theme) -> str:
     QLabel#caption {{ color: {t.foreground}; background: {t.panel};
         font-size: {t.caption_pt}pt; font-weight: bold; padding: 6px 14px; }}
     QLabel#summary {{ color: {t.foreground}; font-size: {t.summary_pt}pt; padding: 2px 10px; }}
-    QLabel#overlay {{ color: {t.foreground}; background: {rgba(t.background, 0.95)};
+    QLabel#overlay {{ color: {t.foreground}; background: {t.background};
         font-size: {t.help_pt}pt; padding: 18px 28px; border: 2px solid {t.accent}; }}
     QComboBox, QSpinBox, QDoubleSpinBox, QPushButton {{ font-size: {t.control_pt}pt; }}
     QMenuBar {{ font-size: {t.menu_pt}pt; background-color: {t.panel}; color: {t.foreground}; }}
