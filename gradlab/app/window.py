@@ -680,10 +680,14 @@ class LabWindow(QMainWindow):
         s = self._reveal_clock.elapsed() / 1000.0 / max(self.reveal_seconds, 1e-3)
         if s < 1.0:
             self._reveal("forward", s)
-        elif s < 2.0:
+            return
+        if self.reveal_phase == "forward":  # a slow tick never skips a phase's end
+            self._reveal("forward", 1.0)
+        if s < 2.0:
             self._reveal("backward", s - 1.0)
-        else:
-            self.stop_animation()
+            return
+        self._reveal("backward", 1.0)
+        self.stop_animation()
 
     # -- type scale and theme ----------------------------------------------------------------
     def _apply_scale(self, force: bool = False) -> None:
