@@ -15,12 +15,8 @@ hand configs to the worker and snapshots to the panels.
   LabConfig.cursor follows shortly after (debounced), so views that read it recompute.
 - Type follows the window's height (relative to 720 px) and Ctrl+ / Ctrl− / Ctrl+0.
 
-Keys (they work whatever has focus; in a spin box, digits and arrows edit the number and
-Enter or Esc hands the keys back): ← → [ ] ρ ± 0.01; ↑ ↓ PageUp PageDown ρ ± 0.05; 1..N
-layouts; A animate (forward pass, then the gradient flowing back); T theme; R reset;
-H hide the controls; F or F11 full screen, Esc leaves it; ? explanations; Ctrl+S save,
-Ctrl+O open, Ctrl+E export, Ctrl+Shift+C copy as a Scene snippet. They give way to an
-enabled QShortcut on the window for the same key (the scene player's, while it plays).
+Keys: ``gradlab.app.keys`` (they work whatever has focus); menus, dialogs and SVG drawing:
+``gradlab.app.share``; the ? overlay's text: ``gradlab.app.help``.
 """
 
 from __future__ import annotations
@@ -33,26 +29,16 @@ import numpy as np
 from PySide6.QtCore import (
     QCoreApplication,
     QElapsedTimer,
-    QEvent,
-    QPoint,
-    QRect,
-    QSize,
     Qt,
     QTimer,
     Slot,
 )
-from PySide6.QtGui import QGuiApplication, QImage, QKeyEvent, QKeySequence, QPainter, QShortcut
-from PySide6.QtSvg import QSvgGenerator
+from PySide6.QtGui import QGuiApplication, QImage
 from PySide6.QtWidgets import (
-    QAbstractSpinBox,
-    QFileDialog,
     QGridLayout,
     QHBoxLayout,
     QLabel,
     QMainWindow,
-    QMenu,
-    QMenuBar,
-    QMessageBox,
     QScrollArea,
     QVBoxLayout,
     QWidget,
@@ -64,8 +50,10 @@ from gradlab.lab import Lab, Snapshot, caption
 from gradlab.layouts import LAYOUTS, Layout, get_layout
 from gradlab.measures import MEASURES
 
+from . import share
 from .controls import Controls
 from .help import help_html
+from .keys import LectureKeys
 from .panels import PANELS, Panel
 from .theme import Theme, get_theme, other, palette, stylesheet
 from .worker import ComputeWorker
@@ -78,13 +66,6 @@ BADGE_DELAY_MS = 60  # a picture older than the controls for this long gets its 
 CURSOR_DELAY_MS = 120  # the time cursor reaches LabConfig.cursor after this pause
 ZOOM_STEP = 1.15
 ZOOM_LIMITS = (0.5, 3.0)
-EXPORT_FILTER = "PNG image (*.png);;SVG drawing (*.svg)"
-TOML_FILTER = "gradlab experiment (*.toml)"
-_SPIN_KEYS = {Qt.Key.Key_Up, Qt.Key.Key_Down, Qt.Key.Key_Left, Qt.Key.Key_Right,
-              Qt.Key.Key_PageUp, Qt.Key.Key_PageDown, Qt.Key.Key_Home, Qt.Key.Key_End,
-              Qt.Key.Key_Backspace, Qt.Key.Key_Delete, Qt.Key.Key_Minus, Qt.Key.Key_Plus,
-              Qt.Key.Key_Period, Qt.Key.Key_Comma, Qt.Key.Key_Tab, Qt.Key.Key_Backtab,
-              *(getattr(Qt.Key, f"Key_{d}") for d in range(10))}
 
 
 class PlaceholderPanel(Panel):
@@ -207,7 +188,7 @@ class LabWindow(QMainWindow):
         central.setLayout(body)
         self.setCentralWidget(central)
         self.overlay = HelpOverlay(central)
-        self._build_menus()
+        self.export_menu = share.build_menus(self)
 
         self._badge_timer = QTimer(self, singleShot=True, interval=BADGE_DELAY_MS)
         self._badge_timer.timeout.connect(self._update_badges)
@@ -217,13 +198,12 @@ class LabWindow(QMainWindow):
         self._reveal_timer.timeout.connect(self._reveal_tick)
         self._reveal_clock = QElapsedTimer()
 
-        self._keys = self._key_table()
+        self.keys = LectureKeys(self)
         self._place(self._layout)
         self.resize(1280, 720)
         self._apply_scale(force=True)
         self.summary.setText("computing… (the very first start compiles the kernels)")
-        for w in self.findChildren(QWidget):
-            w.installEventFilter(self)
+        self.keys.install(self)
         self._request(self._config)
 
     # -- public API ------------------------------------------------------------------------
@@ -416,7 +396,7 @@ class LabWindow(QMainWindow):
             if not self.grab().save(path, "PNG"):
                 raise OSError(f"{path}: could not write the image")
         elif suffix == ".svg":
-            render_svg(self, path, self.windowTitle())
+            share.render_svg(self, path, self.windowTitle())
         else:
             raise ValueError(f"{path}: export writes .png or .svg")
 
@@ -437,71 +417,19 @@ class LabWindow(QMainWindow):
                 raise
             log.warning("%s: Panel.export failed; drawing the panel as SVG instead", name,
                         exc_info=True)
-            render_svg(panel.graphics, path, name)
+            share.render_svg(panel.graphics, path, name)
 
-    # -- dialogs (thin wrappers around the functions above) --------------------------------
-    def _ask_save(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Save experiment",
-                                              f"{self._layout.name}.toml", TOML_FILTER)
-        if path:
-            self._guard("Save", lambda: self.save_experiment(_with_suffix(path, ".toml")))
+    def ask_save(self) -> None:
+        """Ctrl+S: save the experiment to a file the user names."""
+        share.ask_save(self)
 
-    def _ask_open(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open experiment", "", TOML_FILTER)
-        if path:
-            self._guard("Open", lambda: self.open_experiment(path))
+    def ask_open(self) -> None:
+        """Ctrl+O: open an experiment file."""
+        share.ask_open(self)
 
-    def _ask_export(self, panel: str | None = None) -> None:
-        default = f"{panel or self._layout.name}.png"
-        path, chosen = QFileDialog.getSaveFileName(self, "Export", default, EXPORT_FILTER)
-        if not path:
-            return
-        path = _with_suffix(path, ".svg" if "svg" in chosen.lower() else ".png")
-        if panel is None:
-            self._guard("Export", lambda: self.export_window(path))
-        else:
-            self._guard("Export", lambda: self.export_panel(panel, path))
-
-    def _guard(self, what: str, action) -> None:
-        try:
-            action()
-        except (OSError, ValueError) as e:
-            self.statusBar().showMessage(f"{what} failed: {e}", 10000)
-            QMessageBox.warning(self, f"{what} failed", str(e))
-
-    def _build_menus(self) -> None:
-        bar: QMenuBar = self.menuBar()
-        file = bar.addMenu("&File")
-        self._menu_item(file, "Open experiment…", "Ctrl+O", self._ask_open)
-        self._menu_item(file, "Save experiment…", "Ctrl+S", self._ask_save)
-        file.addSeparator()
-        self._menu_item(file, "Export window…", "Ctrl+E", self._ask_export)
-        self.export_menu = file.addMenu("Export panel")
-        self.export_menu.aboutToShow.connect(self._fill_export_menu)
-        self._menu_item(file, "Copy as Scene snippet", "Ctrl+Shift+C", self.copy_scene_snippet)
-        view = bar.addMenu("&View")
-        for i, lay in enumerate(LAYOUTS.values(), start=1):
-            self._menu_item(view, lay.title, str(i), lambda n=lay.name: self.set_layout(n))
-        view.addSeparator()
-        self._menu_item(view, "Animate forward, then back", "A", self.animate)
-        self._menu_item(view, "Dark / light theme", "T", self.toggle_theme)
-        self._menu_item(view, "Hide controls", "H", self.toggle_controls)
-        self._menu_item(view, "Full screen", "F", self.toggle_fullscreen)
-        self._menu_item(view, "Larger type", "Ctrl++", lambda: self.zoom(+1))
-        self._menu_item(view, "Smaller type", "Ctrl+-", lambda: self.zoom(-1))
-        self._menu_item(view, "Type as the window", "Ctrl+0", lambda: self.zoom(0))
-        self._menu_item(view, "Reset the experiment", "R", self.reset)
-        bar.addMenu("&Help").addAction("Explain the quantities\t?", self.toggle_help)
-
-    @staticmethod
-    def _menu_item(menu: QMenu, text: str, keys: str, slot) -> None:
-        # the key is shown, not bound: the window's key handler serves it whatever has focus
-        menu.addAction(f"{text}\t{keys}", slot)
-
-    def _fill_export_menu(self) -> None:
-        self.export_menu.clear()
-        for name in self._layout.panels:
-            self.export_menu.addAction(name, lambda n=name: self._ask_export(n))
+    def ask_export(self) -> None:
+        """Ctrl+E: export the window as PNG or SVG."""
+        share.ask_export(self)
 
     # -- panels and layouts ----------------------------------------------------------------
     def _panel(self, name: str) -> Panel:
@@ -514,8 +442,7 @@ class LabWindow(QMainWindow):
             panel.cursor_moved.connect(self._cursor_moved)
             panel.edited.connect(self._panel_edited)
             self._panels[name] = panel
-            for w in (panel.widget, *panel.widget.findChildren(QWidget)):
-                w.installEventFilter(self)
+            self.keys.install(panel.widget)
         return panel
 
     def _place(self, layout: Layout) -> None:
@@ -724,127 +651,15 @@ class LabWindow(QMainWindow):
             self.show()
         QCoreApplication.sendPostedEvents()  # pending layout requests: pixels are current
 
-    # -- keys -------------------------------------------------------------------------------
-    def _key_table(self) -> dict:
-        k = Qt.Key
-        keys = {
-            (k.Key_Right, False): lambda: self.nudge_rho(+0.01),
-            (k.Key_BracketRight, False): lambda: self.nudge_rho(+0.01),
-            (k.Key_Left, False): lambda: self.nudge_rho(-0.01),
-            (k.Key_BracketLeft, False): lambda: self.nudge_rho(-0.01),
-            (k.Key_Up, False): lambda: self.nudge_rho(+0.05),
-            (k.Key_PageUp, False): lambda: self.nudge_rho(+0.05),  # presenter clickers
-            (k.Key_Down, False): lambda: self.nudge_rho(-0.05),
-            (k.Key_PageDown, False): lambda: self.nudge_rho(-0.05),
-            (k.Key_T, False): self.toggle_theme,
-            (k.Key_R, False): self.reset,
-            (k.Key_F, False): self.toggle_fullscreen,
-            (k.Key_F11, False): self.toggle_fullscreen,
-            (k.Key_Escape, False): self.escape,
-            (k.Key_H, False): self.toggle_controls,
-            (k.Key_A, False): self.animate,
-            (k.Key_Question, False): self.toggle_help,
-            (k.Key_S, True): self._ask_save,
-            (k.Key_O, True): self._ask_open,
-            (k.Key_E, True): self._ask_export,
-            (k.Key_C, True): self.copy_scene_snippet,  # with Shift
-            (k.Key_Plus, True): lambda: self.zoom(+1),
-            (k.Key_Equal, True): lambda: self.zoom(+1),
-            (k.Key_Minus, True): lambda: self.zoom(-1),
-            (k.Key_0, True): lambda: self.zoom(0),
-        }
-        for i, name in enumerate(LAYOUTS, start=1):
-            if i <= 9:
-                keys[(getattr(k, f"Key_{i}"), False)] = lambda n=name: self.set_layout(n)
-        return keys
-
-    def _action(self, event: QKeyEvent):
-        mods = event.modifiers()
-        mod = Qt.KeyboardModifier
-        if mods & (mod.AltModifier | mod.MetaModifier):
-            return None
-        ctrl = bool(mods & mod.ControlModifier)
-        shift = bool(mods & mod.ShiftModifier)
-        if ctrl and event.key() == Qt.Key.Key_C and not shift:
-            return None  # Ctrl+C copies, as everywhere; the snippet is Ctrl+Shift+C
-        if ctrl and shift and event.key() not in (Qt.Key.Key_C, Qt.Key.Key_Plus,
-                                                  Qt.Key.Key_Equal):
-            return None
-        return self._keys.get((event.key(), ctrl))
-
-    def _handle_key(self, event: QKeyEvent, spin: QAbstractSpinBox | None = None) -> bool:
-        action = self._action(event)
-        if spin is not None:
-            key = event.key()
-            if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
-                spin.interpretText()  # commit what was typed
-                self._leave(spin)
-                return True
-            if key == Qt.Key.Key_Escape:
-                spin.setValue(spin.value())  # forget what was typed
-                self._leave(spin)
-                return True
-            if key in _SPIN_KEYS and not (event.modifiers() & Qt.KeyboardModifier.ControlModifier):
-                return False  # typing a number
-        if action is None or self._shortcut_owns(event):
-            return False
-        action()
-        return True
-
-    def _leave(self, spin: QAbstractSpinBox) -> None:
-        spin.clearFocus()
-        self.setFocus(Qt.FocusReason.ShortcutFocusReason)
-
-    def _shortcut_owns(self, event: QKeyEvent) -> bool:
-        combo = QKeySequence(event.keyCombination()).toString()
-        return any(sc.isEnabled() and sc.key().toString() == combo
-                   for sc in self.findChildren(QShortcut))
-
     def keyPressEvent(self, event):  # noqa: N802 (Qt name)
-        if not self._handle_key(event):
+        if not self.keys.handle(event, self):
             super().keyPressEvent(event)
-
-    def eventFilter(self, watched, event):  # noqa: N802 (Qt name)
-        if event.type() == QEvent.Type.KeyPress and isinstance(watched, QWidget) \
-                and watched.window() is self and not isinstance(watched, QMenu | QMenuBar):
-            spin = _spin_box_of(watched)
-            if self._handle_key(event, spin):
-                return True
-        return super().eventFilter(watched, event)
 
     def closeEvent(self, event):  # noqa: N802 (Qt name)
         self.hide()  # vanish at once, even if a first compute is still compiling kernels
         self._reveal_timer.stop()
         self.worker.stop()
         super().closeEvent(event)
-
-
-def render_svg(widget: QWidget, path: str, title: str = "") -> None:
-    """Draw ``widget`` (and its children) into an SVG file at ``path``."""
-    gen = QSvgGenerator()
-    gen.setFileName(path)
-    gen.setSize(QSize(widget.width(), widget.height()))
-    gen.setViewBox(QRect(0, 0, widget.width(), widget.height()))
-    gen.setTitle(title)
-    painter = QPainter(gen)
-    try:
-        QWidget.render(widget, painter, QPoint())  # not QGraphicsView.render: whole widget
-    finally:
-        painter.end()
-
-
-def _spin_box_of(widget: QWidget) -> QAbstractSpinBox | None:
-    """The spin box ``widget`` is (or is inside), else None."""
-    w = widget
-    while w is not None:
-        if isinstance(w, QAbstractSpinBox):
-            return w
-        w = w.parentWidget()
-    return None
-
-
-def _with_suffix(path: str, suffix: str) -> str:
-    return path if os.path.splitext(path)[1] else path + suffix
 
 
 def unedited_base(pair) -> np.ndarray:

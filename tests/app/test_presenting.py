@@ -203,3 +203,20 @@ def test_keys_give_way_to_a_scene_players_shortcut(win, qtbot):
     sc.activated.connect(lambda: taken.append(1))
     qtbot.keyClick(win.controls.rho_slider, K.Key_Right)
     assert rho(win) == 1.0  # the window left Right to the shortcut
+
+
+def test_a_key_a_spin_box_ignores_does_not_fall_through_to_rho(win, qtbot):
+    win.activateWindow()
+    qtbot.waitUntil(win.isActiveWindow, timeout=2000)
+    steps = win.controls.editors["steps"]
+    win.set_config(win.config.replace(steps=steps.maximum()))
+    steps.setFocus()
+    qtbot.waitUntil(lambda: steps.hasFocus() or steps.lineEdit().hasFocus(), timeout=2000)
+    for key in (K.Key_Up, K.Key_PageUp, K.Key_Down):
+        qtbot.keyClick(steps.lineEdit() if steps.lineEdit().hasFocus() else steps, key)
+    assert rho(win) == 1.0
+    assert win.config.steps == steps.maximum() - 1  # ↑ and PgUp at the top do nothing, ↓ steps
+    qtbot.keyClick(steps, K.Key_Return)
+    assert not steps.hasFocus()
+    qtbot.keyClick(win, K.Key_Up)
+    assert rho(win) == 1.05

@@ -89,7 +89,7 @@ def test_a_failing_dialog_action_is_reported(win, tmp_path, monkeypatch):
     warned = []
     monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(bad), ""))
     monkeypatch.setattr(QMessageBox, "warning", lambda *a: warned.append(a[2]))
-    win._ask_open()
+    win.ask_open()
     assert warned and "bad.toml:1" in warned[0]
     assert "bad.toml" in win.statusBar().currentMessage()
 
@@ -122,5 +122,5 @@ def test_export_one_panel(win, tmp_path):
     valid_svg(tmp_path / "g.svg")
     with pytest.raises(ValueError, match="not shown"):
         win.export_panel("spectrum", tmp_path / "s.png")
-    win._fill_export_menu()
+    win.export_menu.fill()
     assert [a.text() for a in win.export_menu.actions()] == list(win._layout.panels)
