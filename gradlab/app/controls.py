@@ -235,6 +235,8 @@ class Controls(QWidget):
             spin.setAccelerated(True)
             spin.setMinimumWidth(70)  # not the width of its largest value (2^31 for the seed)
             spin.valueChanged.connect(lambda v, name=name: self._edit(**{name: int(v)}))
+            # a committed number is no longer "being typed" (the arrows go back to rho)
+            spin.editingFinished.connect(lambda spin=spin: spin.lineEdit().setModified(False))
             return spin
         if info.kind == "float" and info.range is not None:
             slider = FloatSlider(info)

@@ -4,9 +4,11 @@ An event filter on every widget of the window (``install``) and the window's own
 keyPressEvent hand key presses here. The lecture keys work on sliders, combo boxes, buttons
 and plots alike (a combo box would otherwise pick an item by its letter, a plot scroll on the
 arrows). In a spin box, digits, arrows and editing keys stay with the spin box (typing a
-number), Enter commits it and Esc forgets it, and both hand the keys back to the window;
-letters and Ctrl combinations are the window's there too. A key that an enabled QShortcut of
-the window also binds (the scene player's, while it plays) is left to the shortcut.
+number; arrows too, while a number is being typed), Enter commits it and Esc forgets it, and
+both hand the keys back to the window; letters, Ctrl combinations, and the arrows when no
+number is being typed are the window's there too (↑ moves ρ, not the number of steps).
+A key that an enabled QShortcut of the window also binds (the scene player's, while it
+plays) is left to the shortcut.
 
     ← → [ ]  ρ ± 0.01        ↑ ↓ PageUp PageDown  ρ ± 0.05        1..N  layouts
     A animate   T theme   R reset   H hide controls   F / F11 full screen   Esc leave it
@@ -25,10 +27,13 @@ from PySide6.QtWidgets import QAbstractSpinBox, QApplication, QMenu, QMenuBar, Q
 from gradlab.layouts import LAYOUTS
 
 K = Qt.Key
-SPIN_KEYS = frozenset({K.Key_Up, K.Key_Down, K.Key_Left, K.Key_Right, K.Key_PageUp,
-                       K.Key_PageDown, K.Key_Home, K.Key_End, K.Key_Backspace, K.Key_Delete,
-                       K.Key_Minus, K.Key_Plus, K.Key_Period, K.Key_Comma, K.Key_Tab,
-                       K.Key_Backtab, *(getattr(K, f"Key_{d}") for d in range(10))})
+# keys that type into a spin box (they always stay with it)
+TYPING_KEYS = frozenset({K.Key_Home, K.Key_End, K.Key_Backspace, K.Key_Delete, K.Key_Minus,
+                         K.Key_Plus, K.Key_Period, K.Key_Comma, K.Key_Tab, K.Key_Backtab,
+                         *(getattr(K, f"Key_{d}") for d in range(10))})
+# keys a spin box keeps only while a number is being typed (else they move rho)
+EDITING_KEYS = frozenset({K.Key_Up, K.Key_Down, K.Key_Left, K.Key_Right, K.Key_PageUp,
+                          K.Key_PageDown})
 
 
 def key_table(w) -> dict[tuple, Callable[[], None]]:
@@ -121,8 +126,11 @@ class LectureKeys(QObject):
                 spin.setValue(spin.value())  # forget what was typed
                 self._leave(spin)
                 return True
-            if key in SPIN_KEYS and not event.modifiers() & Qt.KeyboardModifier.ControlModifier:
-                return False
+            if not event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+                edit = spin.lineEdit()
+                typing = edit is not None and edit.isModified()
+                if key in TYPING_KEYS or (typing and key in EDITING_KEYS):
+                    return False
         action = self.action(event)
         if action is None or self._shortcut_owns(event):
             return False
@@ -130,6 +138,8 @@ class LectureKeys(QObject):
         return True
 
     def _leave(self, spin: QAbstractSpinBox) -> None:
+        if spin.lineEdit() is not None:
+            spin.lineEdit().setModified(False)  # no number is being typed any more
         spin.clearFocus()
         self.window.setFocus(Qt.FocusReason.ShortcutFocusReason)
 

@@ -3,7 +3,6 @@ contradicts the controls, type that scales with the window and Ctrl+/Ctrl−, th
 H, full screen and the forward/backward animation."""
 
 import threading
-import time
 
 import pytest
 from PySide6.QtCore import Qt
@@ -61,18 +60,21 @@ def test_letter_keys_are_the_windows_even_in_a_combo_or_a_spin_box(win, qtbot):
     assert win.config == LabConfig()
 
 
-def test_a_spin_box_keeps_digits_and_arrows_and_enter_hands_the_keys_back(win, qtbot):
+def test_a_spin_box_keeps_what_types_a_number_and_enter_hands_the_keys_back(win, qtbot):
     steps = win.controls.editors["steps"]
     steps.lineEdit().selectAll()
-    qtbot.keyClicks(steps, "120")
-    assert win.config.steps == 60  # not yet: typing computes nothing
+    qtbot.keyClicks(steps, "12")
+    qtbot.keyClick(steps, K.Key_Left)  # while typing, arrows move in the number
+    qtbot.keyClick(steps, K.Key_Right)
+    qtbot.keyClicks(steps, "0")
+    assert win.config.steps == 60 and rho(win) == 1.0  # not yet: typing computes nothing
     qtbot.keyClick(steps, K.Key_Return)
     assert win.config.steps == 120 == win.snapshot.config.steps
     assert not steps.hasFocus()
-    qtbot.keyClick(steps, K.Key_Up)  # arrows in a spin box step the number
-    assert win.config.steps == 121 and rho(win) == 1.0
-    qtbot.keyClick(win, K.Key_Up)  # and, once left, the window's keys work
-    assert rho(win) == 1.05 and win.config.steps == 121
+    qtbot.keyClick(steps, K.Key_Up)  # not typing: ↑ is the lecture key, even in the box
+    assert rho(win) == 1.05 and win.config.steps == 120
+    qtbot.keyClick(win, K.Key_Up)
+    assert rho(win) == 1.1 and win.config.steps == 120
 
 
 def test_esc_in_a_spin_box_forgets_what_was_typed(win, qtbot):
@@ -177,12 +179,12 @@ def test_computing_badge_within_100_ms_and_a_caption_from_the_controls(qtbot):
         assert not any(p.stale for p in w.panels)
         lab.gate.clear()
         w.controls.editors["cell"].textActivated.emit("lstm")
-        start = time.perf_counter()
+        # the badges are due BADGE_DELAY_MS (< 100 ms) after the edit (no wall-clock check
+        # here: speed is measured in benchmarks, not in tests on a shared machine)
+        assert w._badge_timer.isActive() and w._badge_timer.interval() == BADGE_DELAY_MS < 100
         # the summary speaks of the requested config at once, and says it is computing
         assert w.summary.text().startswith("LSTM") and "computing…" in w.summary.text()
-        qtbot.waitUntil(lambda: all(p.stale for p in w.panels), timeout=1000)
-        # the badge timer is BADGE_DELAY_MS < 100 ms; the bound leaves room for a busy machine
-        assert BADGE_DELAY_MS < 100 and time.perf_counter() - start < 0.3
+        qtbot.waitUntil(lambda: all(p.stale for p in w.panels), timeout=2000)
         assert all(p.badge.isVisible() for p in w.panels)
         lab.gate.set()
         qtbot.waitUntil(lambda: w.worker.idle() and not any(p.stale for p in w.panels),
@@ -205,18 +207,18 @@ def test_keys_give_way_to_a_scene_players_shortcut(win, qtbot):
     assert rho(win) == 1.0  # the window left Right to the shortcut
 
 
-def test_a_key_a_spin_box_ignores_does_not_fall_through_to_rho(win, qtbot):
+def test_a_focused_spin_box_leaves_arrows_to_rho_unless_typing(win, qtbot):
     win.activateWindow()
     qtbot.waitUntil(win.isActiveWindow, timeout=2000)
     steps = win.controls.editors["steps"]
     win.set_config(win.config.replace(steps=steps.maximum()))
     steps.setFocus()
     qtbot.waitUntil(lambda: steps.hasFocus() or steps.lineEdit().hasFocus(), timeout=2000)
-    for key in (K.Key_Up, K.Key_PageUp, K.Key_Down):
-        qtbot.keyClick(steps.lineEdit() if steps.lineEdit().hasFocus() else steps, key)
-    assert rho(win) == 1.0
-    assert win.config.steps == steps.maximum() - 1  # ↑ and PgUp at the top do nothing, ↓ steps
+    for key in (K.Key_Up, K.Key_PageUp, K.Key_Right):
+        qtbot.keyClick(steps, key)
+    assert rho(win) == 1.11 and win.config.steps == steps.maximum()
+    steps.lineEdit().selectAll()
+    qtbot.keyClicks(steps, "70")
+    qtbot.keyClick(steps, K.Key_Down)  # typing: the arrow steps the typed number
     qtbot.keyClick(steps, K.Key_Return)
-    assert not steps.hasFocus()
-    qtbot.keyClick(win, K.Key_Up)
-    assert rho(win) == 1.05
+    assert win.config.steps == 69 and rho(win) == 1.11
