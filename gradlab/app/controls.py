@@ -41,10 +41,7 @@ CLEARS_EIGS = ("cell", "hidden", "inputs", "init", "seed")  # a new matrix: old 
 RHO_DEFAULT_RANGE = (0.5, 1.5)  # the main slider's usual span; widened on demand
 LOG_TICKS = 1000
 
-KEY_HELP = ("← → [ ]  ρ ± 0.01     ↑ ↓  ρ ± 0.05\n"
-            "1–5 topic   A animate   ? explain\n"
-            "T theme   R reset   H hide   F full screen\n"
-            "Ctrl+S save   Ctrl+O open   Ctrl+E export")
+KEY_HELP = "← → ↑ ↓ ρ   1–5 topic   ? help and keys"
 
 
 def _combo(**kwargs) -> QComboBox:
@@ -140,7 +137,7 @@ class Controls(QWidget):
 
         outer = QVBoxLayout(self)
         outer.setContentsMargins(14, 10, 14, 10)
-        outer.setSpacing(6)
+        outer.setSpacing(4)
 
         # the topic (named layout), then the spectral radius: the main control
         self.layout_combo = _combo(objectName="layout")
@@ -150,8 +147,8 @@ class Controls(QWidget):
         outer.addWidget(self.layout_combo)
 
         rho = FIELDS[MAIN]
-        self.rho_title = QLabel(rho.help, objectName="rho_title")
-        self.rho_title.setWordWrap(True)
+        self.rho_title = QLabel(rho.label, objectName="rho_title")
+        self.rho_title.setToolTip(rho.help)
         self.rho_value = QLabel(objectName="rho_value")
         self.rho_value.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.rho_slider = QSlider(Qt.Orientation.Horizontal, objectName="rho_slider")
@@ -173,7 +170,7 @@ class Controls(QWidget):
         form = QFormLayout()
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
         form.setHorizontalSpacing(10)
-        form.setVerticalSpacing(5)
+        form.setVerticalSpacing(3)
         for name, info in FIELDS.items():
             if name == MAIN or name in NOT_CONTROLS:
                 continue
@@ -198,14 +195,15 @@ class Controls(QWidget):
         outer.addLayout(form)
 
         buttons = QGridLayout()
-        self.reset_button = QPushButton("Reset (R)")
-        self.theme_button = QPushButton("Theme (T)")
-        self.help_button = QPushButton("Explain the quantities (?)")
-        for b in (self.reset_button, self.theme_button, self.help_button):
+        self.reset_button = QPushButton("Reset R")
+        self.theme_button = QPushButton("Theme T")
+        self.help_button = QPushButton("Explain ?")
+        self.reset_button.setToolTip("back to the starting config (R)")
+        self.theme_button.setToolTip("dark or light (T)")
+        self.help_button.setToolTip("what the quantities mean, with their formulas (?)")
+        for i, b in enumerate((self.reset_button, self.theme_button, self.help_button)):
             b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        buttons.addWidget(self.reset_button, 0, 0)
-        buttons.addWidget(self.theme_button, 0, 1)
-        buttons.addWidget(self.help_button, 1, 0, 1, 2)
+            buttons.addWidget(b, 0, i)
         outer.addLayout(buttons)
         outer.addStretch(1)
         self.help = QLabel(KEY_HELP, objectName="help")
@@ -292,9 +290,8 @@ class Controls(QWidget):
         with QSignalBlocker(self.preset):
             if not config.eigs:
                 self.preset.setCurrentText("none")
-        self.eigs_note.setText(
-            f"{len(config.eigs)} eigenvalues set by hand (drag them in the eigenvalue view)"
-            if config.eigs else "as drawn; drag them in the eigenvalue view")
+        self.eigs_note.setText(f"{len(config.eigs)} eigenvalues set by hand" if config.eigs
+                               else "as drawn (drag one to edit)")
 
     def nudged(self, delta: float) -> LabConfig:
         """The current config with rho moved by ``delta``, clamped to the allowed range."""

@@ -202,7 +202,6 @@ class LabWindow(QMainWindow):
         self._place(self._layout)
         self.resize(1280, 720)
         self._apply_scale(force=True)
-        self.summary.setText("computing… (the very first start compiles the kernels)")
         self.keys.install(self)
         self._request(self._config)
 
@@ -557,7 +556,10 @@ class LabWindow(QMainWindow):
                 relevant(snap.config, ("gradient",)) == relevant(self._config, ("gradient",)):
             grad = snap["gradient"]
         text = caption(self._config, grad)
-        self.summary.setText(text if grad is not None else f"{text}  ·  computing…")
+        if grad is None:
+            text += "  ·  computing…" + ("" if snap is not None else
+                                         " (the very first start compiles the kernels)")
+        self.summary.setText(text)
 
     def _current_eigen(self):
         snap = self._snapshot
