@@ -411,11 +411,12 @@ class LabWindow(QMainWindow):
             raise ValueError(f"{path}: export writes .png or .svg")
         try:
             panel.export(path)
-        except Exception:  # pyqtgraph's SVG exporter fails on some Qt versions' paths
+        except Exception as exc:  # pyqtgraph's SVG exporter fails on some Qt versions' paths
             if not svg:
                 raise
-            log.warning("%s: Panel.export failed; drawing the panel as SVG instead", name,
-                        exc_info=True)
+            log.warning("%s: Panel.export failed (%s: %s); drawing the panel as SVG instead",
+                        name, type(exc).__name__, exc)
+            log.debug("Panel.export failure", exc_info=True)
             share.render_svg(panel.graphics, path, name)
 
     def ask_save(self) -> None:
