@@ -123,10 +123,12 @@ class ComputeWorker(QObject):
             cheap = _Lane(self, self.lab, "cheap")
             expensive = _Lane(self, self.expensive_lab, "expensive")
             cheap.next_lane = expensive
-            for lane in (cheap, expensive):
-                lane.finished_one.connect(lambda lane=lane: self._deliver(lane))
-                lane.start()
             self._lanes = (cheap, expensive)
+            # bound slots of this QObject: delivered queued, in the GUI thread
+            cheap.finished_one.connect(self._deliver_cheap)
+            expensive.finished_one.connect(self._deliver_expensive)
+            for lane in self._lanes:
+                lane.start()
 
     # -- called from the GUI thread -------------------------------------------------------
     def submit(self, config: LabConfig, measures: Iterable[str] | None = None) -> int:
@@ -171,6 +173,13 @@ class ComputeWorker(QObject):
         return True, snapshot
 
     @Slot()
+    def _deliver_cheap(self) -> None:
+        self._deliver(self._lanes[0])
+
+    @Slot()
+    def _deliver_expensive(self) -> None:
+        self._deliver(self._lanes[1])
+
     def _deliver(self, lane: _Lane) -> None:
         with lane.cond:
             result, lane.result = lane.result, None

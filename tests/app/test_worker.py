@@ -153,3 +153,15 @@ def test_importing_the_app_computes_nothing():
         "assert not k.forward_sweep.signatures, 'kernel compiled'"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
+def test_results_are_delivered_in_the_gui_thread(qtbot):
+    worker = ComputeWorker(SlowLab(delay=0.0), expensive_lab=SlowLab(delay=0.0))
+    threads = []
+    worker.snapshot_ready.connect(lambda seq, snap: threads.append(threading.get_ident()))
+    try:
+        worker.submit(LabConfig(), BOTH)
+        qtbot.waitUntil(lambda: len(threads) == 2, timeout=20000)
+    finally:
+        worker.stop()
+    assert threads == [threading.get_ident()] * 2
