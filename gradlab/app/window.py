@@ -83,12 +83,17 @@ def placeholder(name: str) -> type[Panel]:
 
 @dataclass(frozen=True)
 class Drawn:
-    """What a panel shows now: the request number and config of its picture, and the ids of
-    the results it drew (to skip redrawing identical results when only the cursor moved)."""
+    """What a panel shows now: the request number and config of its picture, and the results
+    it drew (to skip redrawing the same results when only the cursor moved)."""
 
     seq: int
     config: LabConfig
-    ids: tuple
+    results: tuple
+
+    def same(self, results: tuple, config: LabConfig) -> bool:
+        return len(results) == len(self.results) and \
+            all(a is b for a, b in zip(results, self.results, strict=True)) and \
+            self.config.replace(cursor=config.cursor) == config
 
 
 def relevant(config: LabConfig, measures) -> tuple:
@@ -141,6 +146,7 @@ class LabWindow(QMainWindow):
         self._pending_preset: str | None = None
         self.reveal_seconds = 1.6  # each phase of the A animation
         self.reveal_phase = "done"
+        self._reveal_fraction = 1.0
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
 
         self.worker = ComputeWorker(lab, synchronous=synchronous, parent=self)
@@ -520,10 +526,9 @@ class LabWindow(QMainWindow):
             drawn = self._drawn.get(panel.name)
             if drawn is not None and drawn.seq > seq:
                 continue
-            ids = tuple(id(snapshot[m]) for m in panel.measures)
-            if drawn is not None and drawn.ids == ids and \
-                    drawn.config.replace(cursor=snapshot.config.cursor) == snapshot.config:
-                self._drawn[panel.name] = Drawn(seq, snapshot.config, ids)  # same picture
+            results = tuple(snapshot[m] for m in panel.measures)
+            if drawn is not None and drawn.same(results, snapshot.config):
+                self._drawn[panel.name] = Drawn(seq, snapshot.config, results)  # same picture
                 continue
             try:
                 panel.show(snapshot)
@@ -532,7 +537,7 @@ class LabWindow(QMainWindow):
                 self.statusBar().showMessage(
                     f"{panel.name}: drawing failed: {type(exc).__name__}: {exc}", 10000)
                 continue
-            self._drawn[panel.name] = Drawn(seq, snapshot.config, ids)
+            self._drawn[panel.name] = Drawn(seq, snapshot.config, results)
             if self.reveal_phase != "done":
                 panel.set_reveal(self.reveal_phase, self._reveal_fraction)
 
@@ -598,8 +603,6 @@ class LabWindow(QMainWindow):
         t = min(max(int(self._cursor_t), 1), self._config.steps)
         if t != self._config.cursor_step or self._config.cursor != t:
             self.set_config(self._config.replace(cursor=t))
-
-    _reveal_fraction = 1.0
 
     def _reveal(self, phase: str, fraction: float) -> None:
         self.reveal_phase, self._reveal_fraction = phase, fraction
