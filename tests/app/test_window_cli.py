@@ -54,3 +54,20 @@ def test_the_window_opens_the_layout(qtbot):
     w = LabWindow(LabConfig(cell="lstm"), synchronous=True, layout="gates", panels=STAND_INS)
     qtbot.addWidget(w)
     assert w.layout == "gates" and [p.name for p in w.panels] == list(LAYOUTS["gates"].panels)
+
+
+def test_lab_opens_a_saved_experiment(monkeypatch, tmp_path, capsys):
+    from gradlab.experiment import Experiment, save_experiment
+
+    calls = fake_app(monkeypatch)
+    path = tmp_path / "demo.toml"
+    config = LabConfig(cell="gru", gate_bias=2.0, spectral_radius=1.1)
+    save_experiment(path, Experiment(config=config, layout="gates"))
+    assert main(["lab", str(path)]) == 0
+    assert calls[-1] == (config, "dark", {"layout": "gates"})
+    assert main(["lab", str(path), "--layout", "cells", "--rho", "0.9"]) == 0
+    assert calls[-1] == (config.replace(spectral_radius=0.9), "dark", {"layout": "cells"})
+    path.write_text("[config]\nsteps = -1\n")
+    assert main(["lab", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert f"{path}:2:" in err and "steps" in err
