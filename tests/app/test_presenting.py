@@ -222,3 +222,42 @@ def test_a_focused_spin_box_leaves_arrows_to_rho_unless_typing(win, qtbot):
     qtbot.keyClick(steps, K.Key_Down)  # typing: the arrow steps the typed number
     qtbot.keyClick(steps, K.Key_Return)
     assert win.config.steps == 69 and rho(win) == 1.11
+
+
+class SlowSpectrumLab(Lab):
+    """A Lab whose expensive measures wait until released."""
+
+    def __init__(self):
+        super().__init__()
+        self.gate = threading.Event()
+
+    def compute(self, config, measures=None):
+        if "spectrum" in (measures or ()):
+            self.gate.wait(20)
+        return super().compute(config, measures)
+
+
+def test_cheap_panels_redraw_while_an_expensive_one_is_computing(qtbot):
+    w = LabWindow(LabConfig(hidden=16, steps=40), panels=STAND_INS, layout="spectra")
+    qtbot.addWidget(w)
+    w.show()
+    slow = SlowSpectrumLab()
+    slow.gate.set()
+    w.worker._lanes[1].lab = slow  # the expensive lane's Lab
+    try:
+        qtbot.waitUntil(lambda: w.worker.idle() and not any(p.stale for p in w.panels),
+                        timeout=30000)
+        slow.gate.clear()
+        w.controls.rho_slider.setValue(120)
+        gradient, spectrum = w.panel("gradient"), w.panel("spectrum")
+        qtbot.waitUntil(lambda: gradient.shown[-1].spectral_radius == 1.2, timeout=30000)
+        qtbot.waitUntil(lambda: spectrum.stale and not gradient.stale, timeout=2000)
+        assert spectrum.shown[-1].spectral_radius == 1.0  # the older picture, badged
+        assert w.summary.text().startswith("RNN tanh  ρ = 1.20") and "grows" in w.summary.text()
+        slow.gate.set()
+        qtbot.waitUntil(lambda: not spectrum.stale, timeout=30000)
+        assert spectrum.shown[-1].spectral_radius == 1.2
+        assert "spectrum" in w.snapshot and w.snapshot.config.spectral_radius == 1.2
+    finally:
+        slow.gate.set()
+        w.close()
