@@ -636,7 +636,8 @@ class LabWindow(QMainWindow):
                 panel.set_stale(True)  # the badge's size follows the type
         self.setPalette(palette(self._theme))
         self.setStyleSheet(stylesheet(self._theme))
-        self.controls_scroll.setFixedWidth(round(CONTROL_WIDTH * min(max(factor, 0.8), 2.2)))
+        width = round(CONTROL_WIDTH * min(max(factor, 0.8), 2.2))
+        self.controls_scroll.setFixedWidth(min(width, max(CONTROL_WIDTH, self.width() // 3)))
         self.overlay.setText(help_html(self._theme))
         self._place_overlay()
 
