@@ -1,6 +1,6 @@
 """The ``gradlab`` command: open the lab, play a scene live, render a scene, run benchmarks.
 
-    gradlab [lab] [--theme dark|light] [--rho X]      open the lab
+    gradlab [lab] [FILE.toml] [--theme dark|light] [--rho X] [--layout NAME]   open the lab
     gradlab play FILE [SCENE] [--theme ...]           play a scene in the lab window
     gradlab render FILE [SCENE] -o OUT [--fps N] [--size WxH] [--theme ...] [--frames N]
     gradlab bench [...]                               benchmarks (gradlab.bench)
@@ -21,7 +21,9 @@ import sys
 from threadpoolctl import threadpool_limits
 
 from .config import LabConfig
+from .experiment import load_experiment
 from .export import ExportError, check_size, check_target
+from .layouts import LAYOUTS, get_layout
 from .scene import SceneError, load_scene
 from .train import cli as train_cli
 
@@ -101,6 +103,11 @@ def build_parser() -> argparse.ArgumentParser:
     lab.add_argument("--theme", choices=THEMES, default="dark")
     lab.add_argument("--rho", type=_float, default=None, metavar="X",
                      help="spectral radius of the recurrent matrix to start with")
+    lab.add_argument("experiment", nargs="?", metavar="FILE.toml",
+                     help="an experiment saved from the lab (Ctrl+S): its config and layout")
+    lab.add_argument("--layout", choices=tuple(LAYOUTS), default=None,
+                     help="the topic to open (its starting config applies); default: "
+                     f"{next(iter(LAYOUTS))}")
 
     play = sub.add_parser("play", help="play a scene live in the lab window")
     play.add_argument("file", help="a scene file, e.g. " + EXAMPLE_SCENE)
@@ -179,12 +186,18 @@ def _no_display() -> int:
 def _lab(args) -> int:
     theme = getattr(args, "theme", "dark")
     rho = getattr(args, "rho", None)
-    config = None if rho is None else LabConfig(spectral_radius=rho)
+    name = getattr(args, "layout", None)  # None: the first layout, from the default config
+    config = None if name is None else LabConfig(**get_layout(name).config)
+    if getattr(args, "experiment", None):  # ExperimentError (a ValueError) names file:line
+        exp = load_experiment(args.experiment)
+        config, name = exp.config, name or exp.layout
+    if rho is not None:
+        config = (config or LabConfig()).replace(spectral_radius=rho)
     if not has_display():
         return _no_display()
     from .app import run
 
-    return run(config, theme=theme)
+    return run(config, theme=theme, **({"layout": name} if name else {}))
 
 
 def _play(args) -> int:
