@@ -8,6 +8,7 @@ into an SVG file. The work itself is done by plain functions the tests call dire
 from __future__ import annotations
 
 import os
+import tempfile
 
 from PySide6.QtCore import QPoint, QRect, QSize
 from PySide6.QtGui import QPainter
@@ -32,6 +33,28 @@ def render_svg(widget: QWidget, path: str, title: str = "") -> None:
         QWidget.render(widget, painter, QPoint())  # not QGraphicsView.render: whole widget
     finally:
         painter.end()
+
+
+def export_image(widget: QWidget, path, title: str = "") -> None:
+    """``widget`` as a .png image or an .svg drawing at ``path``. Written beside the target
+    and renamed into place, so a failure never leaves a half-written file there."""
+    path = os.fspath(path)
+    suffix = os.path.splitext(path)[1].lower()
+    if suffix not in (".png", ".svg"):
+        raise ValueError(f"{path}: export writes .png or .svg")
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, part = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=f".part{suffix}",
+                                dir=folder)
+    os.close(fd)
+    try:
+        if suffix == ".svg":
+            render_svg(widget, part, title)
+        elif not widget.grab().save(part, "PNG"):
+            raise OSError(f"{path}: the image could not be written")
+        os.replace(part, path)
+    finally:
+        if os.path.exists(part):
+            os.unlink(part)
 
 
 def with_suffix(path: str, suffix: str) -> str:

@@ -394,36 +394,15 @@ class LabWindow(QMainWindow):
 
     def export_window(self, path) -> None:
         """The whole window as a .png image or an .svg drawing."""
-        path = os.fspath(path)
         self._settle()
-        suffix = os.path.splitext(path)[1].lower()
-        if suffix == ".png":
-            if not self.grab().save(path, "PNG"):
-                raise OSError(f"{path}: could not write the image")
-        elif suffix == ".svg":
-            share.render_svg(self, path, self.windowTitle())
-        else:
-            raise ValueError(f"{path}: export writes .png or .svg")
+        share.export_image(self, path, self.windowTitle())
 
     def export_panel(self, name: str, path) -> None:
         """One panel of the current layout as .png or .svg (``Panel.export``)."""
         if name not in self._layout.panels:
             raise ValueError(f"panel {name!r} is not shown; shown: {list(self._layout.panels)}")
         self._settle()
-        panel = self._panels[name]
-        path = os.fspath(path)
-        svg = path.lower().endswith(".svg")
-        if not svg and not path.lower().endswith(".png"):
-            raise ValueError(f"{path}: export writes .png or .svg")
-        try:
-            panel.export(path)
-        except Exception as exc:  # pyqtgraph's SVG exporter fails on some Qt versions' paths
-            if not svg:
-                raise
-            log.warning("%s: Panel.export failed (%s: %s); drawing the panel as SVG instead",
-                        name, type(exc).__name__, exc)
-            log.debug("Panel.export failure", exc_info=True)
-            share.render_svg(panel.graphics, path, name)
+        self._panels[name].export(path)
 
     def ask_save(self) -> None:
         """Ctrl+S: save the experiment to a file the user names."""

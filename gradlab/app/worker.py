@@ -112,8 +112,8 @@ class ComputeWorker(QObject):
                  expensive_lab: Lab | None = None):
         super().__init__(parent)
         self.lab = lab if lab is not None else Lab()
-        self.expensive_lab = expensive_lab if expensive_lab is not None else (
-            self.lab if synchronous else Lab())
+        # one Lab for both lanes: it locks only its caches, so the lanes compute at once
+        self.expensive_lab = expensive_lab if expensive_lab is not None else self.lab
         self.synchronous = synchronous
         self.computed = 0
         self.seq = 0  # number of the newest request
