@@ -57,7 +57,7 @@ import numpy as np
 import gradlab
 from gradlab import Lab, LabConfig
 s = Lab().compute(LabConfig(steps=20, hidden=8))
-assert s.grad_norms.shape == (21,)
+assert s['gradient'].log10_norms.shape == (21,)
 import importlib, pkgutil
 for m in pkgutil.iter_modules(gradlab.__path__):
     if m.name != 'app':
