@@ -655,6 +655,12 @@ class ProgressBar:
             self.stream.write("\r" + self.text() + "\n")
             self.stream.flush()
 
+    def abandon(self) -> None:
+        """End the bar's line on a terminal without completing it (the render failed)."""
+        if self._tty and self._last_draw > -math.inf:
+            self.stream.write("\n")
+            self.stream.flush()
+
 
 __all__ = ["FORMATS", "MAX_FPS", "STOP_SIGNALS", "ExportError", "FrameWriter", "ProgressBar",
            "StopSignals", "Stopped", "check_fps", "check_size", "check_target", "open_writer",

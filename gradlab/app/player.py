@@ -154,17 +154,22 @@ def _render_frames(app, writer, timeline, fps, size, theme, total, progress, str
         app.processEvents()
         bar = ProgressBar(total, stream=stream, label="rendering ") if progress else None
         shown, caption = window.config, None
-        for frame in islice(timeline.frames(fps), total):
-            stop.check()
-            if frame.config != shown:
-                window.set_config(frame.config)  # synchronous: computed and drawn on return
-                shown = frame.config
-            if frame.caption != caption:
-                window.set_caption(frame.caption)
-                caption = frame.caption
-            writer.write(fit_frame(window.grab_rgb(), size))
+        try:
+            for frame in islice(timeline.frames(fps), total):
+                stop.check()
+                if frame.config != shown:
+                    window.set_config(frame.config)  # synchronous: computed and drawn on return
+                    shown = frame.config
+                if frame.caption != caption:
+                    window.set_caption(frame.caption)
+                    caption = frame.caption
+                writer.write(fit_frame(window.grab_rgb(), size))
+                if bar is not None:
+                    bar.update()
+        except BaseException:
             if bar is not None:
-                bar.update()
+                bar.abandon()  # end the bar's line: the error message gets its own
+            raise
         if bar is not None:
             bar.close()
     finally:

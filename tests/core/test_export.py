@@ -321,3 +321,18 @@ def test_empty_output_path_is_refused_by_name(tmp_path):
             check_target(path)
         with pytest.raises(ExportError, match="is empty"):
             open_writer(path, FPS, (W, H))
+
+
+def test_abandoned_progress_bar_ends_its_line():
+    """A render stopped mid-way (Ctrl-C, an error) ends the bar's line on a terminal, so
+    the one-line message that follows starts on a line of its own."""
+    t = Tty(True)
+    bar = ProgressBar(10, stream=t)
+    bar.update()
+    bar.abandon()
+    assert t.out[-1] == "\n" and t.out[-2].startswith("\r")
+    p = Tty(False)
+    bar = ProgressBar(10, stream=p)
+    bar.update()
+    bar.abandon()
+    assert p.out[-1].endswith("\n") and "\n" not in p.out[-1][:-1]  # pipe lines end anyway
