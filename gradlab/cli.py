@@ -215,7 +215,7 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("-o", "--output", required=True, metavar="OUT", type=_output,
                         help="out.mp4, out.gif, or a directory (frames/) for numbered PNGs")
     render.add_argument("--fps", type=_fps, default=None,
-                        help="frames per second (default: the scene's)")
+                        help="frames per second, 1 to 240 (default: the scene's)")
     render.add_argument("--size", type=_size, default=None, metavar="WxH",
                         help="video size in pixels (default: the scene's, 1280x720)")
     render.add_argument("--theme", choices=THEMES, default="dark")

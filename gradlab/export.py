@@ -187,11 +187,13 @@ def _temp_prefix(target: Path) -> str:
 def _pid_alive(pid: int) -> bool:
     if pid == os.getpid():
         return True
+    if pid <= 0:  # 0 would name our process group, not a process
+        return True
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except OSError:  # exists, but not ours to signal
+    except (OSError, OverflowError):  # exists but is not ours to signal, or no such pid ever
         return True
     return True
 
