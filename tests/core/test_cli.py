@@ -66,7 +66,9 @@ def test_play_without_display_is_the_same_line(no_display, capsys, scene_file):
     ({}, "win32", True),
 ])
 def test_has_display(env, platform, expected):
-    assert has_display(env, platform) is expected
+    """Which variables and platforms can show a window (the servers named are trusted here;
+    test_cli_display.py connects to them)."""
+    assert has_display(env, platform, probe=False) is expected
 
 
 @pytest.mark.parametrize("argv, message", [
@@ -135,7 +137,7 @@ def test_lab_dispatches_to_the_app(monkeypatch):
     fake.run = lambda config, theme: calls.append((config, theme)) or 0
     monkeypatch.setitem(sys.modules, "gradlab.app", fake)
     monkeypatch.setattr(gradlab, "app", fake, raising=False)
-    monkeypatch.setattr(cli, "has_display", lambda: True)
+    monkeypatch.setattr(cli, "display_problem", lambda: None)
     assert main(["lab", "--rho", "1.2", "--theme", "light"]) == 0
     assert main([]) == 0
     (config, theme), (default, dark) = calls
