@@ -44,6 +44,7 @@ import numpy as np
 
 from .config import RANGES, LabConfig
 from .export import MAX_FPS, MAX_SIDE
+from .layouts import get_layout
 
 EASES = ("smooth", "linear")
 MAX_STEP_SECONDS = 3600.0  # one wait or animate: an hour
@@ -182,12 +183,14 @@ def _interpolate(step: Step, progress: float) -> LabConfig:
 class Scene:
     """Base class of lecture scenes. Subclasses set ``config`` and write ``construct``.
 
-    Class attributes: config (the LabConfig at t = 0), seed (if not None, replaces
+    Class attributes: config (the LabConfig at t = 0), layout (the lab's topic, a name
+    from gradlab.layouts), seed (if not None, replaces
     config.seed; also seeds ``self.rng`` for scenes that want random choices), fps, size
     (width, height) of rendered video.
     """
 
     config: LabConfig = LabConfig()
+    layout: str = "vanishing"
     seed: int | None = None
     fps: int = 30
     size: tuple[int, int] = (1280, 720)
@@ -197,6 +200,7 @@ class Scene:
         start = cls.config
         if not isinstance(start, LabConfig):
             raise ValueError(f"config must be a LabConfig, not {type(start).__name__}")
+        get_layout(cls.layout)  # ValueError naming the layouts
         _check_fps(cls.fps, f"{cls.__name__}.fps")
         _check_size(cls.size, f"{cls.__name__}.size")
         if self.seed is not None:

@@ -132,14 +132,14 @@ def render(scene_cls: type[Scene], out_path, *, fps: int | None = None,
         try:
             with open_writer(out_path, fps, size, stop=stop) as writer:
                 _render_frames(app, writer, timeline, fps, size, theme, total, progress,
-                               stream, stop)
+                               stream, stop, layout=scene_cls.layout)
         finally:
             qInstallMessageHandler(previous_handler)
     return RenderStats(frames=writer.frames, seconds=timer.elapsed() / 1000, fps=fps, size=size)
 
 
 def _render_frames(app, writer, timeline, fps, size, theme, total, progress, stream,
-                   stop) -> None:
+                   stop, layout: str = "vanishing") -> None:
     """Draw each frame in an offscreen synchronous LabWindow and hand its pixels to writer.
 
     ``stop.check()`` runs before every frame: a stop signal ends the render here, in our
@@ -147,6 +147,7 @@ def _render_frames(app, writer, timeline, fps, size, theme, total, progress, str
     stop.check()
     window = LabWindow(timeline.start, theme=theme, synchronous=True)
     try:
+        window.set_layout(layout)
         window.show_controls(False)
         window.statusBar().setVisible(False)  # compute timings differ run to run
         window.resize(*size)
@@ -340,6 +341,8 @@ def open_player(path, name: str | None = None, *, theme: str = "dark"):
         log.error("%s", error)
     start = scene_cls.timeline().start if scene_cls is not None else None
     window = LabWindow(start, theme=theme)
+    if scene_cls is not None:
+        window.set_layout(scene_cls.layout)
     window.show()
     if error is not None:
         window.set_caption(f"Scene error: {error}")
