@@ -1,0 +1,100 @@
+"""StatesPanel: the hidden states h_t as a heatmap, units (down) against time (across).
+
+Diverging colour map with symmetric levels fixed by the config (``States.level``), never by
+the data, so a colour means the same value in every frame: [-1, 1] for bounded states
+(tanh, sigmoid, the gated cells), +-max(1, 10 * input scale) for relu and linear, whose
+values beyond the level saturate (the title then says how large they got). Non-finite
+states (overflow) are painted in the theme's overflow colour, with a dashed line and a
+label at the step where the overflow began. The time cursor is a vertical line at t; the
+forward animation uncovers steps 1..fraction*T.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+
+from ..theme import Theme, pen, qfont, style_plot
+from ._heat import Heatmap
+from .base import Panel
+
+TITLE = "hidden states h<sub>t</sub>"
+X_LABEL = "time step t"
+Y_LABEL = "unit"
+
+
+class StatesPanel(Panel):
+    name = "states"
+    subtitle = "Hidden states h<sub>t</sub>: one row per unit, one column per time step"
+    measures = ("states",)
+
+    def __init__(self, theme: Theme):
+        super().__init__(theme)
+        self.plot = self.graphics.addPlot()
+        self.heat = Heatmap(self.plot)
+        self.overflow_line = pg.InfiniteLine(angle=90, movable=False)
+        self.overflow_label = pg.TextItem(anchor=(0.0, 0.0))
+        for item, z in ((self.overflow_line, 6), (self.overflow_label, 7)):
+            item.setZValue(z)
+            item.setVisible(False)
+            self.plot.addItem(item, ignoreBounds=True)
+        self._title = TITLE
+        self._phase, self._fraction = "done", 1.0
+        self.apply_theme(theme)
+
+    def apply_theme(self, theme: Theme) -> None:
+        super().apply_theme(theme)
+        t = theme
+        style_plot(self.plot, t, title=self._title, x=X_LABEL, y=Y_LABEL)
+        self.plot.showGrid(x=False, y=False)
+        self.heat.apply_theme(t, t.cmap)
+        self.overflow_line.setPen(pen(t.overflow, t.ref_width, dashed=True))
+        self.overflow_label.setColor(t.foreground)
+        self.overflow_label.fill = pg.mkBrush(t.background + "e0")
+        self.overflow_label.border = pen(t.overflow, 2)
+        self.overflow_label.setFont(qfont(t, t.label_pt, bold=True))
+
+    def frame(self, config) -> None:
+        from gradlab.measures.states import level
+
+        lv = level(config)
+        self.heat.set_levels(-lv, lv)
+        self.heat.set_frame(config.steps, config.hidden)
+        self.heat.reveal(self._phase, self._fraction)
+
+    def show(self, snapshot) -> None:
+        s = snapshot["states"]
+        h = s.h  # (T, n)
+        steps, n = h.shape
+        self.frame(snapshot.config)
+        self.heat.set_levels(-s.level, s.level)
+        self.heat.set_values(h)
+        finite = np.isfinite(h)
+        peak = float(np.max(np.abs(h[finite]), initial=0.0))
+        title = TITLE if peak <= s.level else (
+            f"{TITLE}   (largest |h| = {peak:.2g}: colours clipped)")
+        if title != self._title:
+            self._title = title
+            self.plot.setTitle(title, color=self.theme.foreground, size=f"{self.theme.title_pt}pt")
+        k = s.overflow_step
+        self.overflow_line.setVisible(k is not None)
+        self.overflow_label.setVisible(k is not None)
+        if k is not None:
+            self.overflow_line.setValue(k - 0.5)
+            self.overflow_label.setText(f"state overflows at step {k}")
+            right_half = k > 0.6 * steps
+            self.overflow_label.setAnchor((1.0, 0.0) if right_half else (0.0, 0.0))
+            self.overflow_label.setPos(k - 0.5 + (-0.01 if right_half else 0.01) * steps,
+                                       0.5 + 0.1 * n)
+
+    def set_cursor(self, t: int | None) -> None:
+        self.heat.set_cursor(t)
+
+    def set_reveal(self, phase: str, fraction: float) -> None:
+        """'forward': the states fill in left to right; the backward phase shows them all."""
+        self._phase = "forward" if phase == "forward" else "done"
+        self._fraction = fraction
+        self.heat.reveal(self._phase, fraction)
+
+
+PANEL = StatesPanel
