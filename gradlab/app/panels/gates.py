@@ -24,7 +24,7 @@ from ..theme import Theme, style_axis
 from ._heat import Heatmap
 from .base import Panel
 
-NAMES = {"i": "input", "f": "forget", "g": "candidate", "o": "output", "c": "cell state",
+NAMES = {"i": "input", "f": "forget", "g": "candidate", "o": "output", "c": "cell",
          "r": "reset", "z": "update", "n": "candidate", "phi": "activation"}
 STEPS_125 = (1.0, 2.0, 5.0)
 
@@ -65,34 +65,57 @@ def gate_levels(config, name: str) -> tuple[float, float]:
     return -1.0, 1.0
 
 
+def _minus(x: float) -> str:
+    return f"{x:g}".replace("-", "−")
+
+
 class GateRow:
-    """One gate: its name on the left, the heatmap, the saturated share on the right."""
+    """One gate: its name and colour range on the left, the heatmap, the saturated share on
+    the right. The range's end values are written in the colour map's end colours, which
+    is the whole colour key a row needs (all rows share one diverging map)."""
 
     def __init__(self, graphics: pg.GraphicsLayoutWidget, row: int, name: str):
         self.name = name
-        self.title = graphics.addLabel("", row=row, col=0)
+        self.title = graphics.addLabel("", row=row, col=0, justify="left")
         self.plot = graphics.addPlot(row=row, col=1)
-        self.heat = Heatmap(self.plot, bar_width=16)
+        self.heat = Heatmap(self.plot, colorbar=False)
         self.plot.hideAxis("left")
-        self.share = graphics.addLabel("", row=row, col=2)
+        self.plot.hideAxis("bottom")
+        self.share = graphics.addLabel("", row=row, col=2, justify="right")
         self.items = (self.title, self.plot, self.share)
         self.value = ""
-        self.set_levels(-1.0, 1.0, force=True)
+        self.word = NAMES.get(name, name)
+        self.theme = None
 
-    def apply_theme(self, t: Theme, label: str) -> None:
+    def apply_theme(self, t: Theme, word: str) -> None:
+        self.theme = t
+        self.word = word
         self.heat.apply_theme(t, t.cmap)
-        style_axis(self.plot.getAxis("bottom"), t)
-        self.title.setText(
-            f'<span style="color:{t.foreground}; font-size:{t.title_pt}pt; '
-            f'font-weight:bold">{self.name if self.name != "phi" else "φ"}</span><br>'
-            f'<span style="color:{t.muted}; font-size:{t.legend_pt}pt">{label}</span>')
+        self._write_title()
         self.set_share(self.value, t, force=True)
 
-    def set_levels(self, lo: float, hi: float, force: bool = False) -> None:
-        if (lo, hi) == self.heat.levels and not force:
+    def _write_title(self) -> None:
+        t = self.theme
+        if t is None:
+            return
+        lo, hi = self.heat.levels
+        cmap = pg.colormap.get(t.cmap)
+        c_lo, c_hi = (cmap.map(x, mode="qcolor").name() for x in (0.0, 1.0))
+        symbol = "φ" if self.name == "phi" else self.name
+        self.title.setText(
+            f'<span style="color:{t.foreground}; font-size:{t.title_pt}pt; '
+            f'font-weight:bold">{symbol}</span>'
+            f'<span style="color:{t.muted}; font-size:{t.legend_pt}pt"> {self.word} </span>'
+            f'<span style="font-size:{t.legend_pt}pt; font-weight:bold">'
+            f'<span style="color:{c_lo}">{_minus(lo)}</span>'
+            f'<span style="color:{t.muted}">…</span>'
+            f'<span style="color:{c_hi}">{_minus(hi)}</span></span>')
+
+    def set_levels(self, lo: float, hi: float) -> None:
+        if (lo, hi) == self.heat.levels:
             return
         self.heat.set_levels(lo, hi)
-        self.heat.set_bar_ticks([(lo, f"{lo:g}"), (hi, f"{hi:g}")])
+        self._write_title()
 
     def set_share(self, value: str, t: Theme, force: bool = False) -> None:
         if value == self.value and not force:
@@ -104,13 +127,17 @@ class GateRow:
 
 class GatesPanel(Panel):
     name = "gates"
-    subtitle = ("Gate activations, units (rows) against time; the share of saturated gates "
-                "(< 0.05 or > 0.95) beside each")
+    subtitle = ("Gate activations, units (rows) against time; beside each, the share of "
+                "saturated gates (< 0.05 or > 0.95)")
     measures = ("gates",)
 
     def __init__(self, theme: Theme):
         super().__init__(theme)
-        self.header = self.graphics.addLabel("", row=0, col=0, colspan=3)
+        # the bottom row: "all gates" | one time axis under every row | the overall share
+        self.total_title = pg.LabelItem("", justify="left")
+        self.time_axis = pg.AxisItem("bottom")
+        self.total_label = pg.LabelItem("", justify="right")
+        self.bottom = (self.total_title, self.time_axis, self.total_label)
         self.rows: list[GateRow] = []
         self.names: tuple[str, ...] = ()
         self.config = None
@@ -120,23 +147,27 @@ class GatesPanel(Panel):
         self.apply_theme(theme)
 
     # -- rows (rebuilt only when the cell changes) -----------------------------------------
-    def _build(self, names: tuple[str, ...], config) -> None:
+    def _build(self, names: tuple[str, ...]) -> None:
         if names == self.names:
             return
         layout = self.graphics.ci
         for row in self.rows:
             for item in row.items:
                 layout.removeItem(item)
-        self.rows = [GateRow(self.graphics, 1 + k, name) for k, name in enumerate(names)]
+        if self.rows:
+            for item in self.bottom:
+                layout.removeItem(item)
+        self.rows = [GateRow(self.graphics, k, name) for k, name in enumerate(names)]
         self.names = names
         first = self.rows[0].plot
-        for row in self.rows:
-            if row is not self.rows[-1]:
-                row.plot.hideAxis("bottom")
+        for row in self.rows[1:]:
             row.plot.setXLink(first)
-        self.rows[-1].plot.setLabel("bottom", "time step t")
+        for col, item in enumerate(self.bottom):
+            layout.addItem(item, row=len(self.rows), col=col)
+        self.time_axis.linkToView(first.getViewBox())
         for k in range(len(self.rows)):
-            layout.layout.setRowStretchFactor(1 + k, 1)
+            layout.layout.setRowStretchFactor(k, 1)
+        layout.layout.setRowStretchFactor(len(self.rows), 0)
         layout.layout.setColumnStretchFactor(1, 1)
         self._style_rows()
         for row in self.rows:
@@ -144,15 +175,13 @@ class GatesPanel(Panel):
 
     def _style_rows(self) -> None:
         t = self.theme
+        style_axis(self.time_axis, t, "time step t")
         cell = get_cell(self.config.cell) if self.config is not None else None
         for row in self.rows:
-            label = NAMES.get(row.name, row.name)
-            if row.name == "phi" and self.config is not None and cell is not None \
-                    and "activation" in cell.options:
-                label = f"{self.config.activation}"
-            row.apply_theme(t, label)
-        if self.rows:
-            style_axis(self.rows[-1].plot.getAxis("bottom"), t, "time step t")
+            word = NAMES.get(row.name, row.name)
+            if row.name == "phi" and cell is not None and "activation" in cell.options:
+                word = self.config.activation
+            row.apply_theme(t, word)
 
     # -- the contract ------------------------------------------------------------------------
     def apply_theme(self, theme: Theme) -> None:
@@ -161,29 +190,25 @@ class GatesPanel(Panel):
         self._set_header(self.total, force=True)
 
     def _set_header(self, total: str | None, force: bool = False) -> None:
+        """The overall saturated share, under the per-gate ones (None: not known yet;
+        '': no bounded gate, e.g. relu)."""
         if total == self.total and not force:
             return
         self.total = total
         t = self.theme
         label = get_cell(self.config.cell).label if self.config is not None else ""
-        if total is None:
-            text = (f'<span style="color:{t.foreground}; font-size:{t.title_pt}pt">'
-                    f'{label} gates</span>')
-        elif total:
-            text = (f'<span style="color:{t.foreground}; font-size:{t.title_pt}pt">'
-                    f'{label} gates · saturated overall </span>'
-                    f'<span style="color:{t.accent}; font-size:{t.rho_pt}pt; '
-                    f'font-weight:bold">{total}</span>')
-        else:
-            text = (f'<span style="color:{t.foreground}; font-size:{t.title_pt}pt">'
-                    f'{label} gates · no saturation (unbounded activation)</span>')
-        self.header.setText(text)
+        self.total_title.setText(
+            f'<span style="color:{t.foreground}; font-size:{t.title_pt}pt; '
+            f'font-weight:bold">all</span>'
+            f'<span style="color:{t.muted}; font-size:{t.legend_pt}pt"> {label} gates</span>')
+        self.total_label.setText(total or "—", color=t.accent if total else t.muted,
+                                 size=f"{t.caption_pt}pt", bold=True)
 
     def frame(self, config) -> None:
         """Rows for the config's cell and their fixed colour levels."""
         old = self.config
         self.config = config
-        self._build(rows_for(config), config)
+        self._build(rows_for(config))
         if old is None or old.activation != config.activation or old.cell != config.cell:
             self._style_rows()
             self._set_header(self.total, force=True)
@@ -192,7 +217,6 @@ class GatesPanel(Panel):
             if row.name != "c":
                 row.set_levels(*gate_levels(config, row.name))
             row.heat.reveal(self._phase, self._fraction)
-        self._align_bars()
 
     def show(self, snapshot) -> None:
         gates = snapshot["gates"]
@@ -213,14 +237,7 @@ class GatesPanel(Panel):
                 share = gates.saturated.get(row.name)
                 row.set_share("—" if share is None else percent(share), t)
             row.heat.set_values(values)
-        self._align_bars()
         self._set_header(percent(gates.saturated_share) if gates.saturated else "")
-
-    def _align_bars(self) -> None:
-        """Give every colour bar the width of the widest, so the rows' time axes line up."""
-        labels = tuple(s for row in self.rows for s in row.heat.bar_labels)
-        for row in self.rows:
-            row.heat.fit_bar_labels(labels)
 
     def set_cursor(self, t: int | None) -> None:
         self._cursor = t
