@@ -75,9 +75,13 @@ class FlowPanel(Panel):
             parts.append(f'<span style="color:{t.muted}">■</span> exactly 0')
         if nans:
             parts.append(f'<span style="color:{t.overflow}">■</span> lost to overflow (nan)')
-        text = "&nbsp;&nbsp;&nbsp;".join(parts) or "&nbsp;"
+        text = "&nbsp;&nbsp;&nbsp;".join(parts)
         self.key.setText(f'<span style="color:{t.foreground}">{text}</span>',
                          size=f"{t.legend_pt}pt")
+        # the key's row takes no room while there is nothing to explain
+        self.key.setVisible(bool(parts))
+        self.key.setMaximumHeight(1e6 if parts else 0)
+        self.key.setMinimumHeight(self.key.item.boundingRect().height() if parts else 0)
 
     def frame(self, config, lag0: float = 0.0) -> None:
         lo, hi = levels_for(config.steps, lag0)

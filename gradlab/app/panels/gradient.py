@@ -251,12 +251,19 @@ class GradientPanel(Panel):
             return
         self.horizon.setValue(lag)
         self.horizon_label.setText(f"memory horizon {lag}")
-        right = lag > 0.6 * self.steps
-        self.horizon_label.setAnchor((1.0 if right else 0.0, 1.0))
-        y0 = self._norms[0]  # the label sits where the curve crosses the horizon
+        # beside the point where the curve crosses 10^-3 of lag 0: left and below it (the
+        # curve is higher to the left), or right and above it near the left edge (the
+        # curve is lower to the right)
+        y0 = self._norms[0]
         y = float(np.clip(y0 - 3.0, -0.8 * self.top, 0.8 * self.top)) if np.isfinite(y0) \
             else -0.5 * self.top
-        self.horizon_label.setPos(lag + (-0.01 if right else 0.01) * self.steps, y)
+        dx, dy = pixels(self.plot)
+        if lag > 0.3 * self.steps:
+            self.horizon_label.setAnchor((1.0, 0.0))
+            self.horizon_label.setPos(lag - 8 * dx, y - 6 * dy)
+        else:
+            self.horizon_label.setAnchor((0.0, 1.0))
+            self.horizon_label.setPos(lag + 8 * dx, y + 6 * dy)
 
     # -- cursor and animation --------------------------------------------------------------
     def set_cursor(self, t: int | None) -> None:
