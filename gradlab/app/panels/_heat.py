@@ -48,6 +48,28 @@ def pixels(plot: pg.PlotItem) -> tuple[float, float]:
     return (x1 - x0) / 800.0, (y1 - y0) / 500.0
 
 
+def place_beside(plot: pg.PlotItem, label: pg.TextItem, x: float, y: float, *,
+                 valign: float = 0.5, gap_px: float = 10.0, prefer: str = "right") -> None:
+    """Put ``label`` beside the vertical x = ``x`` at height y (valign: its anchor's y),
+    on the ``prefer`` side if its text fits there inside the view, else on the other
+    side if it fits there, else where there is more room."""
+    dx, _ = pixels(plot)
+    (x0, x1), _ = plot.getViewBox().viewRange()
+    width = label.textItem.boundingRect().width() * dx + gap_px * dx
+    room = {"right": x1 - x, "left": x - x0}
+    other = "left" if prefer == "right" else "right"
+    side = prefer if room[prefer] >= width else other if room[other] >= width else None
+    if side is None:  # fits on neither side: as far left as it stays inside the view
+        label.setAnchor((0.0, valign))
+        label.setPos(max(x0 + gap_px * dx, min(x - width / 2, x1 - width)), y)
+    elif side == "right":
+        label.setAnchor((0.0, valign))
+        label.setPos(x + gap_px * dx, y)
+    else:
+        label.setAnchor((1.0, valign))
+        label.setPos(x - gap_px * dx, y)
+
+
 def mask_rgba(values: np.ndarray, nan_color: str, neg_inf_color: str) -> np.ndarray:
     """(T, n, 4) uint8: transparent where ``values`` is finite, else the given colours."""
     rgba = np.zeros(values.shape + (4,), dtype=np.uint8)

@@ -19,8 +19,8 @@ import math
 import numpy as np
 import pyqtgraph as pg
 
-from ..theme import Theme, pen, qfont, style_legend, style_plot, superscript_power
-from ._heat import cursor_pen, pixels, plain_plot
+from ..theme import Theme, pen, qfont, style_plot, superscript_power
+from ._heat import cursor_pen, pixels, place_beside, plain_plot
 from .base import Panel
 
 X_LABEL = "lag l (steps back from T)"
@@ -55,8 +55,7 @@ class EdgeMark:
     def __init__(self, plot: pg.PlotItem, side: str):
         self.side = side
         down = side == "bottom"
-        self.arrow = pg.ArrowItem(angle=-90 if down else 90, headLen=26, headWidth=22,
-                                  tailLen=18, tailWidth=7, pxMode=True)
+        self.arrow = pg.ArrowItem(angle=-90 if down else 90, pxMode=True)
         # the arrow's tip is its origin: put the tip on the edge, the tail inside
         self.label = pg.TextItem(anchor=(0.0, 1.0) if down else (0.0, 0.0))
         for item in (self.arrow, self.label):
@@ -66,7 +65,10 @@ class EdgeMark:
         self.text = ""
 
     def apply_theme(self, t: Theme) -> None:
-        self.arrow.setStyle(brush=pg.mkBrush(t.grad), pen=pg.mkPen(t.background, width=1))
+        size = t.label_pt  # the arrow grows with the type
+        self.arrow.setStyle(brush=pg.mkBrush(t.grad), pen=pg.mkPen(t.background, width=1),
+                            headLen=1.6 * size, headWidth=1.3 * size, tailLen=size,
+                            tailWidth=0.4 * size)
         self.label.setColor(t.foreground)
         self.label.fill = pg.mkBrush(t.background + "d8")
         self.label.border = pen(t.grad, 2)
@@ -77,15 +79,13 @@ class EdgeMark:
         self.label.setVisible(False)
         self.text = ""
 
-    def place(self, lag: float, edge: float, text: str, steps: int, dx: float) -> None:
-        """Arrow tip at (lag, edge); the label beside it (``dx``: 30 pixels in lags)."""
+    def place(self, plot: pg.PlotItem, lag: float, edge: float, text: str) -> None:
+        """Arrow tip at (lag, edge); the label beside it."""
         self.arrow.setPos(lag, edge)
         self.text = text
         self.label.setText(text)
-        right = lag > 0.6 * steps
-        down = self.side == "bottom"
-        self.label.setAnchor((1.0 if right else 0.0, 1.0 if down else 0.0))
-        self.label.setPos(lag + (-dx if right else dx), edge)
+        place_beside(plot, self.label, lag, edge,
+                     valign=1.0 if self.side == "bottom" else 0.0, gap_px=30.0)
         self.arrow.setVisible(True)
         self.label.setVisible(True)
 
@@ -99,11 +99,10 @@ class GradientPanel(Panel):
     def __init__(self, theme: Theme):
         super().__init__(theme)
         self.plot = plain_plot(self.graphics.addPlot())
-        # upper left: the one corner no curve reaches in the slider's usual span
-        self.legend = self.plot.addLegend(offset=(12, 12), verSpacing=-4)
-        self.reference = self.plot.plot(name="ρ<sup>l</sup>", antialias=True,
-                                        connect="finite")
-        self.curve = self.plot.plot(name=CURVE_NAME, antialias=True, connect="finite")
+        # the key is a line above the plot: a legend box inside would hide the curve
+        # (exploding curves cross the upper left, vanishing ones the lower right)
+        self.reference = self.plot.plot(antialias=True, connect="finite")
+        self.curve = self.plot.plot(antialias=True, connect="finite")
         self.reference_label = "ρ<sup>l</sup>"
         # the state overflowed: the lags with no gradient, shaded, and a label
         self.overflow = pg.LinearRegionItem(orientation="vertical", movable=False)
@@ -124,6 +123,8 @@ class GradientPanel(Panel):
         self._norms = np.zeros(0)
         self._zero = np.zeros(0, dtype=bool)
         self._horizon = None
+        self._overflow_step = None
+        self.plot.getViewBox().sigResized.connect(self._place_labels)
         self._phase, self._fraction = "done", 1.0
         self.apply_theme(theme)
 
@@ -149,7 +150,15 @@ class GradientPanel(Panel):
         self.cursor.setPen(cursor_pen(t))
         for mark in self.marks.values():
             mark.apply_theme(t)
-        style_legend(self.legend, t)
+        self._write_key()
+
+    def _write_key(self) -> None:
+        """'━━ ‖∂L/∂h_{T−l}‖   ╍╍ ρ^l' in the curves' colours, above the plot."""
+        t = self.theme
+        self.key = (f'<span style="color:{t.grad}"><b>━━</b> {CURVE_NAME}</span>'
+                    f'&nbsp;&nbsp;&nbsp;&nbsp;'
+                    f'<span style="color:{t.reference}"><b>╍╍</b> {self.reference_label}</span>')
+        self.plot.setTitle(self.key, size=f"{t.legend_pt}pt")
 
     def frame(self, config) -> None:
         """Axes for ``config`` (also before any data): they follow the horizon only."""
@@ -170,7 +179,6 @@ class GradientPanel(Panel):
     def show(self, snapshot) -> None:
         g = snapshot["gradient"]
         self.frame(snapshot.config)
-        steps = snapshot.config.steps
         self._lags = lags = g.lags.astype(float)  # (T+1,)
         norms = np.array(g.log10_norms, dtype=float)  # (T+1,) decades; nan: no gradient
         norms[np.isneginf(norms)] = -self.top - ZERO_DIVE  # exact 0: dives off the bottom
@@ -181,12 +189,15 @@ class GradientPanel(Panel):
         self.reference.setData(lags[ok], np.maximum(ref[ok], -self.top - ZERO_DIVE))
         if g.reference_label != self.reference_label:
             self.reference_label = g.reference_label
-            for sample, label in self.legend.items:
-                if sample.item is self.reference:
-                    label.setText(g.reference_label)
-        self._set_overflow(g.overflow_step, steps)
+            self._write_key()
+        self._overflow_step = g.overflow_step
         self._horizon = g.horizon
         self._draw_curve()
+
+    def _place_labels(self) -> None:
+        """Labels sit a few pixels beside their lines: place them again after a resize."""
+        if len(self._lags):
+            self._draw_curve()
 
     def _visible(self) -> int:
         """How many lags (from 0) the reveal animation shows."""
@@ -202,6 +213,7 @@ class GradientPanel(Panel):
         self.curve.setData(lags, norms)
         self._mark_edges(lags, norms, self._zero[:k])
         self._set_horizon(self._horizon)
+        self._set_overflow(self._overflow_step, self.steps)
 
     def _mark_edges(self, lags, norms, zero) -> None:
         """Arrows where the curve leaves the window, labelled with how far it went."""
@@ -228,7 +240,7 @@ class GradientPanel(Panel):
                 i = int(np.nanargmax(beyond) if side == "top" else np.nanargmin(beyond))
                 text = f"{power_text(norms[i])} at lag {int(lags[i])}"
             edge = top if side == "top" else -top
-            mark.place(cross, edge, text, self.steps, 30 * pixels(self.plot)[0])
+            mark.place(self.plot, cross, edge, text)
 
     def _set_overflow(self, step: int | None, steps: int) -> None:
         visible = step is not None
@@ -239,9 +251,7 @@ class GradientPanel(Panel):
         lag = steps - step  # lags 0..T-k hold no gradient: the state is inf/nan from step k
         self.overflow.setRegion((0, max(lag, 0.5)))
         self.overflow_label.setText(f"state overflows at step {step}")
-        right = lag > 0.5 * steps
-        self.overflow_label.setAnchor((1.0 if right else 0.0, 0.5))
-        self.overflow_label.setPos(lag + (-0.02 if right else 0.02) * steps, 0.5 * self.top)
+        place_beside(self.plot, self.overflow_label, lag, 0.5 * self.top)
 
     def _set_horizon(self, lag: int | None) -> None:
         visible = lag is not None and self._visible() > lag
@@ -257,13 +267,12 @@ class GradientPanel(Panel):
         y0 = self._norms[0]
         y = float(np.clip(y0 - 3.0, -0.8 * self.top, 0.8 * self.top)) if np.isfinite(y0) \
             else -0.5 * self.top
-        dx, dy = pixels(self.plot)
+        _, dy = pixels(self.plot)
         if lag > 0.3 * self.steps:
-            self.horizon_label.setAnchor((1.0, 0.0))
-            self.horizon_label.setPos(lag - 8 * dx, y - 6 * dy)
+            place_beside(self.plot, self.horizon_label, lag, y - 6 * dy, valign=0.0,
+                         prefer="left")
         else:
-            self.horizon_label.setAnchor((0.0, 1.0))
-            self.horizon_label.setPos(lag + 8 * dx, y + 6 * dy)
+            place_beside(self.plot, self.horizon_label, lag, y + 6 * dy, valign=1.0)
 
     # -- cursor and animation --------------------------------------------------------------
     def set_cursor(self, t: int | None) -> None:

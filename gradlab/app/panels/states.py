@@ -15,10 +15,10 @@ import numpy as np
 import pyqtgraph as pg
 
 from ..theme import Theme, pen, qfont, style_plot
-from ._heat import Heatmap
+from ._heat import Heatmap, place_beside
 from .base import Panel
+from .gradient import power_text
 
-TITLE = "hidden states h<sub>t</sub>"
 X_LABEL = "time step t"
 Y_LABEL = "unit"
 
@@ -38,14 +38,19 @@ class StatesPanel(Panel):
             item.setZValue(z)
             item.setVisible(False)
             self.plot.addItem(item, ignoreBounds=True)
-        self._title = TITLE
+        self._title = None  # a title only to say the colours are clipped
+        self._level = None
         self._phase, self._fraction = "done", 1.0
+        self._overflow = None  # (step, T, n) of the marked overflow
+        self.plot.getViewBox().sigResized.connect(self._place_label)
         self.apply_theme(theme)
 
     def apply_theme(self, theme: Theme) -> None:
         super().apply_theme(theme)
         t = theme
         style_plot(self.plot, t, title=self._title, x=X_LABEL, y=Y_LABEL)
+        if self._title is None:
+            self.plot.setTitle(None)
         self.plot.showGrid(x=False, y=False)
         self.heat.apply_theme(t, t.cmap)
         self.overflow_line.setPen(pen(t.overflow, t.ref_width, dashed=True))
@@ -57,35 +62,47 @@ class StatesPanel(Panel):
     def frame(self, config) -> None:
         from gradlab.measures.states import level
 
-        lv = level(config)
-        self.heat.set_levels(-lv, lv)
+        self._set_level(level(config))
         self.heat.set_frame(config.steps, config.hidden)
         self.heat.reveal(self._phase, self._fraction)
+
+    def _set_level(self, lv: float) -> None:
+        if lv == self._level:
+            return
+        self._level = lv
+        self.heat.set_levels(-lv, lv)
+        self.heat.set_bar_ticks([(-lv, f"−{lv:g}"), (0.0, "0"), (lv, f"{lv:g}")])
 
     def show(self, snapshot) -> None:
         s = snapshot["states"]
         h = s.h  # (T, n)
         steps, n = h.shape
         self.frame(snapshot.config)
-        self.heat.set_levels(-s.level, s.level)
+        self._set_level(s.level)
         self.heat.set_values(h)
         finite = np.isfinite(h)
         peak = float(np.max(np.abs(h[finite]), initial=0.0))
-        title = TITLE if peak <= s.level else (
-            f"{TITLE}   (largest |h| = {peak:.2g}: colours clipped)")
+        title = None if peak <= s.level else (
+            f"largest |h| = {power_text(np.log10(peak))}: colours clipped")
         if title != self._title:
             self._title = title
-            self.plot.setTitle(title, color=self.theme.foreground, size=f"{self.theme.title_pt}pt")
+            t = self.theme
+            self.plot.setTitle(title, color=t.foreground, size=f"{t.label_pt}pt")
         k = s.overflow_step
+        self._overflow = None if k is None else (k, steps, n)
         self.overflow_line.setVisible(k is not None)
         self.overflow_label.setVisible(k is not None)
         if k is not None:
             self.overflow_line.setValue(k - 0.5)
             self.overflow_label.setText(f"state overflows at step {k}")
-            right_half = k > 0.6 * steps
-            self.overflow_label.setAnchor((1.0, 0.0) if right_half else (0.0, 0.0))
-            self.overflow_label.setPos(k - 0.5 + (-0.01 if right_half else 0.01) * steps,
-                                       0.5 + 0.1 * n)
+            self._place_label()
+
+    def _place_label(self) -> None:
+        """Beside the overflow line, where its text fits (again after a resize)."""
+        if self._overflow is not None:
+            k, _, n = self._overflow
+            place_beside(self.plot, self.overflow_label, k - 0.5, 0.5 + 0.1 * n, valign=0.0,
+                         prefer="left")
 
     def set_cursor(self, t: int | None) -> None:
         self.heat.set_cursor(t)
