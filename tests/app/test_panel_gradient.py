@@ -183,3 +183,30 @@ def test_light_theme_and_scaling_restyle_in_place(panel, lab):
     panel.apply_theme(get_theme("light").scaled(1.5))
     assert list(panel.plot.items) == items
     assert panel.curve.opts["pen"].color().name() == get_theme("light").grad
+
+
+def test_clicking_at_a_lag_points_the_cursor_at_step_T_minus_lag(panel, lab, qtbot):
+    from PySide6.QtCore import QPointF, Qt
+
+    draw(panel, lab, steps=60)
+    qtbot.wait(20)
+    scene = panel.plot.getViewBox().mapViewToScene(QPointF(15, 0))
+    with qtbot.waitSignal(panel.cursor_moved, timeout=1000) as blocker:
+        qtbot.mouseClick(panel.graphics.viewport(), Qt.MouseButton.LeftButton,
+                         pos=panel.graphics.mapFromScene(scene))
+    assert blocker.args == [45]
+
+
+def test_export_png(panel, lab, tmp_path):
+    draw(panel, lab, activation="linear", spectral_radius=0.2, steps=3000)
+    panel.export(tmp_path / "g.png")
+    assert (tmp_path / "g.png").stat().st_size > 1000
+
+
+@pytest.mark.xfail(raises=ValueError, reason="pyqtgraph's SVGExporter cannot parse the paths "
+                   "this Qt writes (pyqtgraph issue 3485): Panel.export('.svg') fails for "
+                   "every plot, also an empty one", strict=False)
+def test_export_svg(panel, lab, tmp_path):
+    draw(panel, lab)
+    panel.export(tmp_path / "g.svg")
+    assert (tmp_path / "g.svg").stat().st_size > 1000

@@ -94,3 +94,20 @@ def test_items_are_updated_in_place(panel, lab):
 def test_hidden_module_is_gone():
     with pytest.raises(ModuleNotFoundError):
         __import__("gradlab.app.panels.hidden")
+
+
+def click_at(qtbot, panel, plot, x, y):
+    """A left click at data point (x, y) of ``plot``."""
+    from PySide6.QtCore import QPointF, Qt
+
+    scene = plot.getViewBox().mapViewToScene(QPointF(x, y))
+    pos = panel.graphics.mapFromScene(scene)
+    qtbot.mouseClick(panel.graphics.viewport(), Qt.MouseButton.LeftButton, pos=pos)
+
+
+def test_clicking_points_the_shared_cursor(panel, lab, qtbot):
+    draw(panel, lab, steps=60)
+    qtbot.wait(20)
+    with qtbot.waitSignal(panel.cursor_moved, timeout=1000) as blocker:
+        click_at(qtbot, panel, panel.plot, 20.2, 10)
+    assert blocker.args == [20]

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF
-from PySide6.QtGui import QColor, QFontMetrics
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QColor, QFontMetrics, QGuiApplication
 from PySide6.QtWidgets import QGraphicsRectItem
 
 from ..theme import Theme, pen, style_axis, tick_font
@@ -31,6 +31,48 @@ def plain_plot(plot: pg.PlotItem) -> pg.PlotItem:
     plot.hideButtons()
     plot.disableAutoRange()
     return plot
+
+
+class Scrub:
+    """Press and drag (or click) in a plot to point the shared time cursor at a step:
+    calls ``emit(t)`` with t in 1..T whenever the pointed step changes. ``to_step(x)``
+    maps the plot's x to a step (None: outside the data); ``plots``: where to listen."""
+
+    def __init__(self, graphics: pg.GraphicsLayoutWidget, emit, to_step):
+        self.emit, self.to_step = emit, to_step
+        self.plots: list[pg.PlotItem] = []
+        self.last = None
+        graphics.scene().sigMouseClicked.connect(self._clicked)
+        graphics.scene().sigMouseMoved.connect(self._moved)
+
+    def _step_at(self, scene_pos) -> int | None:
+        for plot in self.plots:
+            vb = plot.getViewBox()
+            if vb.sceneBoundingRect().contains(scene_pos):
+                return self.to_step(vb.mapSceneToView(scene_pos).x())
+        return None
+
+    def _point(self, scene_pos) -> None:
+        t = self._step_at(scene_pos)
+        if t is not None and t != self.last:
+            self.last = t
+            self.emit(t)
+
+    def _clicked(self, event) -> None:
+        if event.button() == Qt.MouseButton.LeftButton:
+            self.last = None
+            self._point(event.scenePos())
+
+    def _moved(self, scene_pos) -> None:
+        if QGuiApplication.mouseButtons() & Qt.MouseButton.LeftButton:
+            self._point(scene_pos)
+
+
+def step_of(x: float, steps: int) -> int | None:
+    """The step t in 1..T nearest to x (None before the first frame)."""
+    if steps < 1 or not np.isfinite(x):
+        return None
+    return int(np.clip(round(x), 1, steps))
 
 
 def cursor_pen(t: Theme):

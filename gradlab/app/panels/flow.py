@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..theme import Theme, style_plot, superscript_power
-from ._heat import SEQUENTIAL, Heatmap
+from ._heat import SEQUENTIAL, Heatmap, Scrub, step_of
 from .base import Panel
 from .gradient import decades
 
@@ -41,6 +41,9 @@ class FlowPanel(Panel):
         super().__init__(theme)
         self.plot = self.graphics.addPlot(row=0, col=0)
         self.heat = Heatmap(self.plot)
+        self.scrub = Scrub(self.graphics, self.cursor_moved.emit,
+                           lambda x: step_of(x, self.heat.steps))
+        self.scrub.plots.append(self.plot)
         self.heat.colorbar.axis.enableAutoSIPrefix(False)
         self.key = self.graphics.addLabel("", row=1, col=0)
         self._key = (False, False)

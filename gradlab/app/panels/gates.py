@@ -21,7 +21,7 @@ import pyqtgraph as pg
 from gradlab.cells import get_cell
 
 from ..theme import Theme, style_axis
-from ._heat import Heatmap
+from ._heat import Heatmap, Scrub, step_of
 from .base import Panel
 
 NAMES = {"i": "input", "f": "forget", "g": "candidate", "o": "output", "c": "cell",
@@ -139,6 +139,8 @@ class GatesPanel(Panel):
         self.total_label = pg.LabelItem("", justify="right")
         self.bottom = (self.total_title, self.time_axis, self.total_label)
         self.rows: list[GateRow] = []
+        self.scrub = Scrub(self.graphics, self.cursor_moved.emit,
+                           lambda x: step_of(x, self.config.steps if self.config else 0))
         self.names: tuple[str, ...] = ()
         self.config = None
         self.total: str | None = None  # None: not known yet; "": no bounded gate
@@ -158,6 +160,7 @@ class GatesPanel(Panel):
             for item in self.bottom:
                 layout.removeItem(item)
         self.rows = [GateRow(self.graphics, k, name) for k, name in enumerate(names)]
+        self.scrub.plots[:] = [row.plot for row in self.rows]
         self.names = names
         first = self.rows[0].plot
         for row in self.rows[1:]:

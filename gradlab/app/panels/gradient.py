@@ -20,7 +20,7 @@ import numpy as np
 import pyqtgraph as pg
 
 from ..theme import Theme, pen, qfont, style_plot, superscript_power
-from ._heat import cursor_pen, pixels, place_beside, plain_plot
+from ._heat import Scrub, cursor_pen, pixels, place_beside, plain_plot
 from .base import Panel
 
 X_LABEL = "lag l (steps back from T)"
@@ -116,6 +116,9 @@ class GradientPanel(Panel):
             item.setZValue(z)
             item.setVisible(False)
             self.plot.addItem(item, ignoreBounds=True)
+        # lag l is step T - l
+        self.scrub = Scrub(self.graphics, self.cursor_moved.emit, self._step_at)
+        self.scrub.plots.append(self.plot)
         self.marks = {side: EdgeMark(self.plot, side) for side in ("top", "bottom")}
         self.steps = 0
         self.top = decades(60)
@@ -275,6 +278,11 @@ class GradientPanel(Panel):
             place_beside(self.plot, self.horizon_label, lag, y + 6 * dy, valign=1.0)
 
     # -- cursor and animation --------------------------------------------------------------
+    def _step_at(self, lag: float) -> int | None:
+        if self.steps < 1 or not np.isfinite(lag):
+            return None
+        return int(np.clip(self.steps - round(lag), 1, self.steps))
+
     def set_cursor(self, t: int | None) -> None:
         """The shared time cursor at step t is lag T - t here."""
         visible = t is not None and self.steps > 0

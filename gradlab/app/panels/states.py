@@ -15,7 +15,7 @@ import numpy as np
 import pyqtgraph as pg
 
 from ..theme import Theme, pen, qfont, style_plot
-from ._heat import Heatmap, place_beside
+from ._heat import Heatmap, Scrub, place_beside, step_of
 from .base import Panel
 from .gradient import power_text
 
@@ -32,6 +32,9 @@ class StatesPanel(Panel):
         super().__init__(theme)
         self.plot = self.graphics.addPlot()
         self.heat = Heatmap(self.plot)
+        self.scrub = Scrub(self.graphics, self.cursor_moved.emit,
+                           lambda x: step_of(x, self.heat.steps))
+        self.scrub.plots.append(self.plot)
         self.overflow_line = pg.InfiniteLine(angle=90, movable=False)
         self.overflow_label = pg.TextItem(anchor=(0.0, 0.0))
         for item, z in ((self.overflow_line, 6), (self.overflow_label, 7)):
