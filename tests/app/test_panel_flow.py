@@ -113,3 +113,15 @@ def test_items_are_updated_in_place(panel, lab):
         assert panel.heat.image is image
     panel.apply_theme(get_theme("light").scaled(1.4))
     assert list(panel.plot.items) == before
+
+
+def test_clicking_points_the_shared_cursor(panel, lab, qtbot):
+    from PySide6.QtCore import QPointF, Qt
+
+    draw(panel, lab, steps=60)
+    qtbot.wait(20)
+    scene = panel.plot.getViewBox().mapViewToScene(QPointF(7.1, 3))
+    with qtbot.waitSignal(panel.cursor_moved, timeout=1000) as blocker:
+        qtbot.mouseClick(panel.graphics.viewport(), Qt.MouseButton.LeftButton,
+                         pos=panel.graphics.mapFromScene(scene))
+    assert blocker.args == [7]

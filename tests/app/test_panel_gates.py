@@ -132,3 +132,16 @@ def test_symmetric_level_steps():
     assert symmetric_level(7.0) == 10.0
     assert symmetric_level(120.0) == 200.0
     assert symmetric_level(float("nan")) == 1.0
+
+
+def test_clicking_any_row_points_the_shared_cursor(panel, lab, qtbot):
+    from PySide6.QtCore import QPointF, Qt
+
+    draw(panel, lab, cell="lstm", steps=60)
+    qtbot.wait(20)
+    plot = rows(panel)["o"].plot
+    scene = plot.getViewBox().mapViewToScene(QPointF(41.8, 5))
+    with qtbot.waitSignal(panel.cursor_moved, timeout=1000) as blocker:
+        qtbot.mouseClick(panel.graphics.viewport(), Qt.MouseButton.LeftButton,
+                         pos=panel.graphics.mapFromScene(scene))
+    assert blocker.args == [42]

@@ -112,6 +112,15 @@ def place_beside(plot: pg.PlotItem, label: pg.TextItem, x: float, y: float, *,
         label.setPos(x - gap_px * dx, y)
 
 
+def finite_peak(values: np.ndarray) -> float:
+    """The largest finite |value| (0 for none), fast when all are finite."""
+    with np.errstate(invalid="ignore"):
+        peak = float(np.nanmax(np.abs(values), initial=0.0))
+        if np.isfinite(peak):
+            return peak
+        return float(np.max(np.abs(values), where=np.isfinite(values), initial=0.0))
+
+
 def mask_rgba(values: np.ndarray, nan_color: str, neg_inf_color: str) -> np.ndarray:
     """(T, n, 4) uint8: transparent where ``values`` is finite, else the given colours."""
     rgba = np.zeros(values.shape + (4,), dtype=np.uint8)
@@ -156,6 +165,7 @@ class Heatmap:
         self.neg_inf = None  # colour of -inf cells (None: the overflow colour)
         self.theme = None
         self._values = None
+        self._clip = False
         self.bar_labels: tuple[str, ...] = ()
         self._fit: tuple[str, ...] = ()
 
@@ -193,17 +203,21 @@ class Heatmap:
             self.image.setLevels(levels)
 
     # -- data --------------------------------------------------------------------------------
-    def set_values(self, values: np.ndarray) -> None:
-        """Draw ``values`` (T, n) with the fixed levels; non-finite cells through the mask."""
-        self._values = values
+    def set_values(self, values: np.ndarray, clip: bool = False) -> None:
+        """Draw ``values`` (T, n) with the fixed levels; non-finite cells through the mask.
+        ``clip``: values may be huge (states near overflow): clip them to a band around the
+        levels first (colours saturate at the levels anyway, and the paint-time
+        downsampling, a mean over columns, must stay finite)."""
+        self._values, self._clip = values, clip
         steps, n = values.shape
         lo, hi = self.levels
         span = hi - lo
         finite = np.isfinite(values)
-        with np.errstate(invalid="ignore"):  # colours saturate at the levels anyway; the
-            # clip keeps the paint-time downsampling (a mean over columns) finite
-            image = np.clip(values, lo - span, hi + span)
         all_finite = bool(finite.all())
+        image = values
+        if clip:
+            with np.errstate(invalid="ignore"):
+                image = np.clip(values, lo - span, hi + span)
         if not all_finite:
             image = np.where(finite, image, np.nan)  # transparent: the mask shows through
         self.image.setImage(image, autoLevels=False, levels=self.levels)
@@ -261,4 +275,4 @@ class Heatmap:
         self.curtain.setPen(pg.mkPen(None))
         self.cursor.setPen(cursor_pen(t))
         if self._values is not None:
-            self.set_values(self._values)  # the mask's colours follow the theme
+            self.set_values(self._values, self._clip)  # the mask's colours follow the theme

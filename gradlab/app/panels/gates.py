@@ -21,7 +21,7 @@ import pyqtgraph as pg
 from gradlab.cells import get_cell
 
 from ..theme import Theme, style_axis
-from ._heat import Heatmap, Scrub, step_of
+from ._heat import Heatmap, Scrub, finite_peak, step_of
 from .base import Panel
 
 NAMES = {"i": "input", "f": "forget", "g": "candidate", "o": "output", "c": "cell",
@@ -228,9 +228,7 @@ class GatesPanel(Panel):
         for row in self.rows:
             if row.name == "c":
                 values = gates.c  # (T, n)
-                with np.errstate(invalid="ignore"):
-                    peak = float(np.max(np.abs(values[np.isfinite(values)]), initial=0.0))
-                lv = symmetric_level(peak)
+                lv = symmetric_level(finite_peak(values))
                 row.set_levels(-lv, lv)
                 row.set_share("—", t)
             else:

@@ -15,7 +15,7 @@ import numpy as np
 import pyqtgraph as pg
 
 from ..theme import Theme, pen, qfont, style_plot
-from ._heat import Heatmap, Scrub, place_beside, step_of
+from ._heat import Heatmap, Scrub, finite_peak, place_beside, step_of
 from .base import Panel
 from .gradient import power_text
 
@@ -82,9 +82,8 @@ class StatesPanel(Panel):
         steps, n = h.shape
         self.frame(snapshot.config)
         self._set_level(s.level)
-        self.heat.set_values(h)
-        finite = np.isfinite(h)
-        peak = float(np.max(np.abs(h[finite]), initial=0.0))
+        self.heat.set_values(h, clip=True)
+        peak = finite_peak(h)
         title = None if peak <= s.level else (
             f"largest |h| = {power_text(np.log10(peak))}: colours clipped")
         if title != self._title:
