@@ -138,6 +138,7 @@ class GatesPanel(Panel):
         self.time_axis = pg.AxisItem("bottom")
         self.total_label = pg.LabelItem("", justify="right")
         self.bottom = (self.total_title, self.time_axis, self.total_label)
+        self.graphics.ci.setSpacing(3)  # rows close together: five must fit in a third
         self.rows: list[GateRow] = []
         self.scrub = Scrub(self.graphics, self.cursor_moved.emit,
                            lambda x: step_of(x, self.config.steps if self.config else 0))
@@ -178,7 +179,8 @@ class GatesPanel(Panel):
 
     def _style_rows(self) -> None:
         t = self.theme
-        style_axis(self.time_axis, t, "time step t")
+        style_axis(self.time_axis, t)  # ticks only (the subtitle says it is time): the
+        # rows need the height
         cell = get_cell(self.config.cell) if self.config is not None else None
         for row in self.rows:
             word = NAMES.get(row.name, row.name)
