@@ -56,7 +56,16 @@ def test_forget_bias_lengthens_the_lstm_gradient(panel, lab):
     assert opened > closed + 3.0  # decades: the highway carries the gradient much further
 
 
-def test_rho_tilts_the_slope(panel, lab):
+def test_rho_tilts_the_slope_of_the_tanh_rnn(panel, lab):
+    slopes = []
+    for rho in (0.8, 1.2):
+        draw(panel, lab, spectral_radius=rho)
+        x, y = drawn(panel)
+        slopes.append(np.polyfit(x, y, 1)[0])
+    assert slopes[0] < 0 < slopes[1]
+
+
+def test_rho_sets_the_slope_of_the_linear_rnn(panel, lab):
     slopes = []
     for rho in (0.8, 1.2):
         draw(panel, lab, spectral_radius=rho, activation="linear")

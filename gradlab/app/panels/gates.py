@@ -127,8 +127,8 @@ class GateRow:
 
 class GatesPanel(Panel):
     name = "gates"
-    subtitle = ("Gate activations, units (rows) against time; beside each, the share of "
-                "saturated gates (< 0.05 or > 0.95)")
+    subtitle = ("Gate activations per unit (rows) and time step t (columns); right: the "
+                "share saturated (< 0.05 or > 0.95)")
     measures = ("gates",)
 
     def __init__(self, theme: Theme):
