@@ -57,12 +57,13 @@ def test_overflow_is_marked(panel, lab):
     k = s.overflow_step
     assert k is not None
     assert panel.overflow_line.isVisible() and panel.overflow_line.value() == k - 0.5
-    assert panel.overflow_label.toPlainText() == f"state overflows at step {k}"
+    assert " ".join(panel.overflow_label.toPlainText().split()) == \
+        f"state overflows at step {k}"
     assert panel.heat.mask.isVisible()
-    assert "colours clipped" in panel._title
+    assert panel._title.startswith("max |h| = ") and panel.clipped.isVisible()
     draw(panel, lab)
     assert not panel.overflow_line.isVisible() and not panel.heat.mask.isVisible()
-    assert panel._title is None
+    assert panel._title is None and not panel.clipped.isVisible()
 
 
 def test_cursor_and_forward_reveal(panel, lab):

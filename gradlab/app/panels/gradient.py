@@ -84,8 +84,9 @@ class EdgeMark:
         self.arrow.setPos(lag, edge)
         self.text = text
         self.label.setText(text)
+        gap = 0.65 * self.arrow.opts["headWidth"] + 12.0  # clear of the arrow's head
         place_beside(plot, self.label, lag, edge,
-                     valign=1.0 if self.side == "bottom" else 0.0, gap_px=30.0)
+                     valign=1.0 if self.side == "bottom" else 0.0, gap_px=gap)
         self.arrow.setVisible(True)
         self.label.setVisible(True)
 

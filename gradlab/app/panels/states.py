@@ -41,7 +41,14 @@ class StatesPanel(Panel):
             item.setZValue(z)
             item.setVisible(False)
             self.plot.addItem(item, ignoreBounds=True)
-        self._title = None  # a title only to say the colours are clipped
+        # a note in the lower left corner when states leave the colour range, which then
+        # saturates: "max |h| = 1.7×10³⁰⁸" (inside the plot: a title would force the panel
+        # wider than its place)
+        self.clipped = pg.TextItem(anchor=(0.0, 1.0))
+        self.clipped.setZValue(7)
+        self.clipped.setVisible(False)
+        self.plot.addItem(self.clipped, ignoreBounds=True)
+        self._title = None
         self._level = None
         self._phase, self._fraction = "done", 1.0
         self._overflow = None  # (step, T, n) of the marked overflow
@@ -51,16 +58,17 @@ class StatesPanel(Panel):
     def apply_theme(self, theme: Theme) -> None:
         super().apply_theme(theme)
         t = theme
-        style_plot(self.plot, t, title=self._title, x=X_LABEL, y=Y_LABEL)
-        if self._title is None:
-            self.plot.setTitle(None)
+        style_plot(self.plot, t, title=None, x=X_LABEL, y=Y_LABEL)
+        self.clipped.setColor(t.foreground)
+        self.clipped.fill = pg.mkBrush(t.background + "d8")
+        self.clipped.setFont(qfont(t, t.legend_pt))
         self.plot.showGrid(x=False, y=False)
         self.heat.apply_theme(t, t.cmap)
         self.overflow_line.setPen(pen(t.overflow, t.ref_width, dashed=True))
         self.overflow_label.setColor(t.foreground)
         self.overflow_label.fill = pg.mkBrush(t.background + "e0")
         self.overflow_label.border = pen(t.overflow, 2)
-        self.overflow_label.setFont(qfont(t, t.label_pt, bold=True))
+        self.overflow_label.setFont(qfont(t, t.legend_pt, bold=True))
 
     def frame(self, config) -> None:
         from gradlab.measures.states import level
@@ -85,18 +93,19 @@ class StatesPanel(Panel):
         self.heat.set_values(h, clip=True)
         peak = finite_peak(h)
         title = None if peak <= s.level else (
-            f"largest |h| = {power_text(np.log10(peak))}: colours clipped")
+            f"max |h| = {power_text(np.log10(peak))}")
         if title != self._title:
             self._title = title
-            t = self.theme
-            self.plot.setTitle(title, color=t.foreground, size=f"{t.label_pt}pt")
+            self.clipped.setText(title or "")
+        self.clipped.setVisible(title is not None)
+        self.clipped.setPos(0.5, n + 0.5)  # the lower left corner (unit n is at the bottom)
         k = s.overflow_step
         self._overflow = None if k is None else (k, steps, n)
         self.overflow_line.setVisible(k is not None)
         self.overflow_label.setVisible(k is not None)
         if k is not None:
             self.overflow_line.setValue(k - 0.5)
-            self.overflow_label.setText(f"state overflows at step {k}")
+            self.overflow_label.setText(f"state overflows\nat step {k}")  # narrow panels
             self._place_label()
 
     def _place_label(self) -> None:
