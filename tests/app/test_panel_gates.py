@@ -145,3 +145,15 @@ def test_clicking_any_row_points_the_shared_cursor(panel, lab, qtbot):
         qtbot.mouseClick(panel.graphics.viewport(), Qt.MouseButton.LeftButton,
                          pos=panel.graphics.mapFromScene(scene))
     assert blocker.args == [42]
+
+
+def test_frame_builds_rows_before_data_and_forgets_the_old_cells_numbers(panel, lab):
+    panel.frame(LabConfig(cell="gru"))
+    assert [row.name for row in panel.rows] == ["r", "z", "n"]
+    assert rows(panel)["z"].heat.levels == (0.0, 1.0)
+    g = draw(panel, lab, cell="gru", gate_bias=5.0)
+    assert panel.total_label.text == percent(g.saturated_share)
+    panel.frame(LabConfig(cell="lstm"))
+    assert [row.name for row in panel.rows] == ["i", "f", "g", "o", "c"]
+    assert panel.total_label.text == "—"
+    assert all(row.value == "" for row in panel.rows)

@@ -216,7 +216,9 @@ class GatesPanel(Panel):
         self._build(rows_for(config))
         if old is None or old.activation != config.activation or old.cell != config.cell:
             self._style_rows()
-            self._set_header(self.total, force=True)
+            # another cell's overall share would contradict the rows: unknown until show
+            same_cell = old is not None and old.cell == config.cell
+            self._set_header(self.total if same_cell else None, force=True)
         for row in self.rows:
             row.heat.set_frame(config.steps, config.hidden)
             if row.name != "c":
