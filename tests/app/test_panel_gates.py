@@ -157,3 +157,14 @@ def test_frame_builds_rows_before_data_and_forgets_the_old_cells_numbers(panel, 
     assert [row.name for row in panel.rows] == ["i", "f", "g", "o", "c"]
     assert panel.total_label.text == "—"
     assert all(row.value == "" for row in panel.rows)
+
+
+def test_narrow_panel_drops_the_gate_words(panel, lab, qtbot):
+    draw(panel, lab, cell="lstm")
+    panel.widget.resize(1280, 540)
+    qtbot.wait(20)
+    assert "forget" in rows(panel)["f"].title.text
+    panel.widget.resize(480, 540)
+    qtbot.wait(20)
+    assert "forget" not in rows(panel)["f"].title.text
+    assert "0</span>" in rows(panel)["f"].title.text  # the colour range stays

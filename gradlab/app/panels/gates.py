@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import QEvent
 
 from gradlab.cells import get_cell
 
@@ -85,6 +86,7 @@ class GateRow:
         self.items = (self.title, self.plot, self.share)
         self.value = ""
         self.word = NAMES.get(name, name)
+        self.compact = False  # narrow panel: the symbol and the range only
         self.theme = None
 
     def apply_theme(self, t: Theme, word: str) -> None:
@@ -102,14 +104,20 @@ class GateRow:
         cmap = pg.colormap.get(t.cmap)
         c_lo, c_hi = (cmap.map(x, mode="qcolor").name() for x in (0.0, 1.0))
         symbol = "φ" if self.name == "phi" else self.name
+        word = " " if self.compact else f" {self.word} "
         self.title.setText(
             f'<span style="color:{t.foreground}; font-size:{t.title_pt}pt; '
             f'font-weight:bold">{symbol}</span>'
-            f'<span style="color:{t.muted}; font-size:{t.legend_pt}pt"> {self.word} </span>'
+            f'<span style="color:{t.muted}; font-size:{t.legend_pt}pt">{word}</span>'
             f'<span style="font-size:{t.legend_pt}pt; font-weight:bold">'
             f'<span style="color:{c_lo}">{_minus(lo)}</span>'
             f'<span style="color:{t.muted}">…</span>'
             f'<span style="color:{c_hi}">{_minus(hi)}</span></span>')
+
+    def set_compact(self, compact: bool) -> None:
+        if compact != self.compact:
+            self.compact = compact
+            self._write_title()
 
     def set_levels(self, lo: float, hi: float) -> None:
         if (lo, hi) == self.heat.levels:
@@ -139,6 +147,8 @@ class GatesPanel(Panel):
         self.total_label = pg.LabelItem("", justify="right")
         self.bottom = (self.total_title, self.time_axis, self.total_label)
         self.graphics.ci.setSpacing(3)  # rows close together: five must fit in a third
+        self.compact = False
+        self.graphics.installEventFilter(self)  # narrow panel: shorter row labels
         self.rows: list[GateRow] = []
         self.scrub = Scrub(self.graphics, self.cursor_moved.emit,
                            lambda x: step_of(x, self.config.steps if self.config else 0))
@@ -177,6 +187,21 @@ class GatesPanel(Panel):
         for row in self.rows:
             row.heat.set_cursor(self._cursor)
 
+    def eventFilter(self, obj, event) -> bool:
+        if obj is self.graphics and event.type() == QEvent.Type.Resize:
+            self._fit_width()
+        return False
+
+    def _fit_width(self) -> None:
+        """Drop the gate words ('forget', ...) when the panel is too narrow for them (the
+        heatmaps need the width more)."""
+        compact = self.graphics.width() < 45 * self.theme.title_pt
+        if compact != self.compact:
+            self.compact = compact
+            self._set_header(self.total, force=True)
+        for row in self.rows:
+            row.set_compact(compact)
+
     def _style_rows(self) -> None:
         t = self.theme
         style_axis(self.time_axis, t)  # ticks only (the subtitle says it is time): the
@@ -186,11 +211,13 @@ class GatesPanel(Panel):
             word = NAMES.get(row.name, row.name)
             if row.name == "phi" and cell is not None and "activation" in cell.options:
                 word = self.config.activation
+            row.compact = self.compact
             row.apply_theme(t, word)
 
     # -- the contract ------------------------------------------------------------------------
     def apply_theme(self, theme: Theme) -> None:
         super().apply_theme(theme)
+        self.compact = self.graphics.width() < 45 * theme.title_pt
         self._style_rows()
         self._set_header(self.total, force=True)
 
@@ -205,7 +232,8 @@ class GatesPanel(Panel):
         self.total_title.setText(
             f'<span style="color:{t.foreground}; font-size:{t.title_pt}pt; '
             f'font-weight:bold">all</span>'
-            f'<span style="color:{t.muted}; font-size:{t.legend_pt}pt"> {label} gates</span>')
+            + ("" if self.compact else
+               f'<span style="color:{t.muted}; font-size:{t.legend_pt}pt"> {label} gates</span>'))
         self.total_label.setText(total or "—", color=t.accent if total else t.muted,
                                  size=f"{t.caption_pt}pt", bold=True)
 
