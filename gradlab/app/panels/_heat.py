@@ -90,26 +90,38 @@ def pixels(plot: pg.PlotItem) -> tuple[float, float]:
     return (x1 - x0) / 800.0, (y1 - y0) / 500.0
 
 
-def place_beside(plot: pg.PlotItem, label: pg.TextItem, x: float, y: float, *,
-                 valign: float = 0.5, gap_px: float = 10.0, prefer: str = "right") -> None:
-    """Put ``label`` beside the vertical x = ``x`` at height y (valign: its anchor's y),
-    on the ``prefer`` side if its text fits there inside the view, else on the other
-    side if it fits there, else where there is more room."""
+def side_for(plot: pg.PlotItem, label: pg.TextItem, x: float, prefer: str = "right",
+             gap_px: float = 10.0) -> str | None:
+    """Which side of the vertical x = ``x`` the text of ``label`` fits on inside the view:
+    ``prefer`` if it fits there, else the other if that fits, else None."""
     dx, _ = pixels(plot)
     (x0, x1), _ = plot.getViewBox().viewRange()
-    width = label.textItem.boundingRect().width() * dx + gap_px * dx
+    width = (label.textItem.boundingRect().width() + gap_px) * dx
     room = {"right": x1 - x, "left": x - x0}
     other = "left" if prefer == "right" else "right"
-    side = prefer if room[prefer] >= width else other if room[other] >= width else None
-    if side is None:  # fits on neither side: as far left as it stays inside the view
-        label.setAnchor((0.0, valign))
-        label.setPos(max(x0 + gap_px * dx, min(x - width / 2, x1 - width)), y)
-    elif side == "right":
+    return prefer if room[prefer] >= width else other if room[other] >= width else None
+
+
+def place_beside(plot: pg.PlotItem, label: pg.TextItem, x: float, y: float, *,
+                 valign: float = 0.5, gap_px: float = 10.0, prefer: str = "right",
+                 side: str | None = "auto") -> None:
+    """Put ``label`` beside the vertical x = ``x`` at height y (valign: its anchor's y),
+    on ``side`` ('auto': see ``side_for``); where it fits on neither side, as far left as
+    it stays inside the view."""
+    if side == "auto":
+        side = side_for(plot, label, x, prefer, gap_px)
+    dx, _ = pixels(plot)
+    if side == "right":
         label.setAnchor((0.0, valign))
         label.setPos(x + gap_px * dx, y)
-    else:
+    elif side == "left":
         label.setAnchor((1.0, valign))
         label.setPos(x - gap_px * dx, y)
+    else:
+        (x0, x1), _ = plot.getViewBox().viewRange()
+        width = (label.textItem.boundingRect().width() + gap_px) * dx
+        label.setAnchor((0.0, valign))
+        label.setPos(max(x0 + gap_px * dx, min(x - width / 2, x1 - width)), y)
 
 
 def finite_peak(values: np.ndarray) -> float:

@@ -33,8 +33,7 @@ def levels_for(steps: int, lag0: float) -> tuple[float, float]:
 
 class FlowPanel(Panel):
     name = "flow"
-    subtitle = ("Where the gradient goes: |∂L/∂h<sub>t</sub>| per unit (rows) and time step "
-                "(columns), colour on a log scale")
+    subtitle = "|∂L/∂h<sub>t</sub>| per unit and time step, colour in decades"
     measures = ("gradient",)
 
     def __init__(self, theme: Theme):

@@ -135,8 +135,7 @@ class GateRow:
 
 class GatesPanel(Panel):
     name = "gates"
-    subtitle = ("Gate activations per unit (rows) and time step t (columns); right: the "
-                "share saturated (< 0.05 or > 0.95)")
+    subtitle = "Gates per unit and time step; right: share saturated (<0.05, >0.95)"
     measures = ("gates",)
 
     def __init__(self, theme: Theme):

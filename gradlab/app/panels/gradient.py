@@ -20,7 +20,7 @@ import numpy as np
 import pyqtgraph as pg
 
 from ..theme import Theme, pen, qfont, style_plot, superscript_power
-from ._heat import Scrub, cursor_pen, pixels, place_beside, plain_plot
+from ._heat import Scrub, cursor_pen, pixels, place_beside, plain_plot, side_for
 from .base import Panel
 
 X_LABEL = "lag l (steps back from T)"
@@ -93,8 +93,7 @@ class EdgeMark:
 
 class GradientPanel(Panel):
     name = "gradient"
-    subtitle = ("How much gradient reaches l steps back: ‖∂L/∂h<sub>T−l</sub>‖ on a log "
-                "scale, and what governs its decay")
+    subtitle = "‖∂L/∂h<sub>T−l</sub>‖, the gradient l steps back, and what governs it"
     measures = ("gradient",)
 
     def __init__(self, theme: Theme):
@@ -265,18 +264,18 @@ class GradientPanel(Panel):
             return
         self.horizon.setValue(lag)
         self.horizon_label.setText(f"memory horizon {lag}")
-        # beside the point where the curve crosses 10^-3 of lag 0: left and below it (the
-        # curve is higher to the left), or right and above it near the left edge (the
-        # curve is lower to the right)
+        # beside the point where the curve crosses 10^-3 of lag 0, off the curve: left
+        # and below it (the curve is higher to the left) or right and above it (the curve
+        # is lower to the right)
         y0 = self._norms[0]
         y = float(np.clip(y0 - 3.0, -0.8 * self.top, 0.8 * self.top)) if np.isfinite(y0) \
             else -0.5 * self.top
         _, dy = pixels(self.plot)
-        if lag > 0.3 * self.steps:
-            place_beside(self.plot, self.horizon_label, lag, y - 6 * dy, valign=0.0,
-                         prefer="left")
-        else:
-            place_beside(self.plot, self.horizon_label, lag, y + 6 * dy, valign=1.0)
+        prefer = "left" if lag > 0.3 * self.steps else "right"
+        side = side_for(self.plot, self.horizon_label, lag, prefer) or "right"
+        below = side == "left"
+        place_beside(self.plot, self.horizon_label, lag, y - 6 * dy if below else y + 6 * dy,
+                     valign=0.0 if below else 1.0, side=side)
 
     # -- cursor and animation --------------------------------------------------------------
     def _step_at(self, lag: float) -> int | None:

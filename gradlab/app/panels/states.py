@@ -25,7 +25,7 @@ Y_LABEL = "unit"
 
 class StatesPanel(Panel):
     name = "states"
-    subtitle = "Hidden states h<sub>t</sub>: one row per unit, one column per time step"
+    subtitle = "Hidden states h<sub>t</sub> per unit and time step"
     measures = ("states",)
 
     def __init__(self, theme: Theme):
