@@ -5,9 +5,12 @@ state c; GRU r, z, n; the RNN's (and IndRNN's) activations phi. Sigmoid gates ar
 a fixed [0, 1] colour scale (0.5, sigma(0), the neutral middle), tanh ones on [-1, 1]; an
 unbounded activation (relu, linear) on the states' symmetric level; the cell state c on a
 symmetric scale that steps through 1, 2, 5, 10, ... to hold its largest |c| (so it stays
-put while a slider moves). Beside each row, in large type, the share of that gate's values
-in saturation (below 0.05 or above 0.95 for sigmoid, |value| > 0.95 for tanh), and over
-all gates at the top (``Gates.saturated``, ``Gates.saturated_share``).
+put while a slider moves). All rows share one diverging colour map, so each row's label
+writes its range ("0…1") with the ends in the map's end colours: that is the colour key.
+Right of each row, in large type, the share of that gate's values in saturation (below
+0.05 or above 0.95 for sigmoid, |value| > 0.95 for tanh), and under them the share over
+all gates (``Gates.saturated``, ``Gates.saturated_share``). A narrow panel drops the
+gate words from the labels.
 
 Rows are built when the cell changes (``frame``/``show`` with another cell: a cell switch
 is not a frame); otherwise every frame updates the same items in place.
