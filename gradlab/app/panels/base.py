@@ -95,9 +95,10 @@ class Panel(QObject):
         self.badge.setVisible(stale)
 
     def _place_badge(self) -> None:
+        # in the subtitle strip, right-aligned: it never covers the data
         self.badge.adjustSize()
-        self.badge.move(self.widget.width() - self.badge.width() - 12,
-                        self.subtitle_label.height() + 8)
+        top = max(0, (self.subtitle_label.height() - self.badge.height()) // 2)
+        self.badge.move(self.widget.width() - self.badge.width() - 8, top)
 
     def eventFilter(self, watched, event):  # noqa: N802 (Qt name)
         if watched is self.widget and event.type() == QEvent.Type.Resize and self.stale:
