@@ -13,7 +13,6 @@ from types import MappingProxyType
 
 import numpy as np
 
-from .blas import one_blas_thread
 from .cells import get_cell
 from .params import Params
 
@@ -92,8 +91,7 @@ def forward(params: Params, x, h0=None, c0=None) -> Trace:
         c0 = _batched(c0, "c0", 2, params.dtype)
         if c0.shape != (B, n):
             raise ValueError(f"c0 has shape {c0.shape}; expected ({B}, {n})")
-    with one_blas_thread():  # the kernels' BLAS on this thread (see gradlab.pair.run)
-        return get_cell(params.cell).forward(params, x, h0, c0)
+    return get_cell(params.cell).forward(params, x, h0, c0)
 
 
 def backward(params: Params, trace: Trace, dh, *, dc=None, truncate: int | None = None) -> Grads:
@@ -115,8 +113,7 @@ def backward(params: Params, trace: Trace, dh, *, dc=None, truncate: int | None 
     k = 0 if truncate is None else int(truncate)
     if truncate is not None and k < 1:
         raise ValueError(f"truncate={truncate!r} must be a positive number of steps, or None")
-    with one_blas_thread():  # the kernels' BLAS on this thread (see gradlab.pair.run)
-        return get_cell(params.cell).backward(params, trace, dh, dc, k)
+    return get_cell(params.cell).backward(params, trace, dh, dc, k)
 
 
 def step_jacobians(params: Params, trace: Trace) -> np.ndarray:

@@ -23,9 +23,10 @@ import numpy as np
 
 from ._flags import kernel
 from .activations import sigmoid_vec, tanh_into, tanh_vec
-from .matvec import blocked_pieces, blocked_product, other_rows_product, own_rows_product
+from .fast.grads import outer_sum, row_sums, rows_times
+from .fast.matvec import blocked_pieces, blocked_product, other_rows_product, own_rows_product
+from .fast.sync import publish, shared_empty, split, unit_columns, wait
 from .rnn import flows, outputs, quiet, time_halves
-from .sync import publish, shared_empty, split, unit_columns, wait
 
 # --- the LSTM ------------------------------------------------------------------------------
 
@@ -234,22 +235,25 @@ def lstm_backward_sweep(Mb, Pp, h, c, a, peep, coupled, truncate, gh, gc, D, O, 
 
 
 @quiet
-def lstm_backward_grads(U, x, h, c, D, peep, lo, hi, dW, dU, db, dP, dx):
-    """Steps lo..hi's share of dW, dU (written), db, dP (added to) and dx[lo-1 .. hi-1]."""
+def lstm_backward_grads(U, x, h, c, D, peep, lo, hi, dW, dU, db, dP, dx, flags):
+    """Steps lo..hi's share of dW, dU, db, dP (added to) and dx[lo-1 .. hi-1], summed in a
+    fixed order on this thread (``kernels.fast.grads``). Returns False if aborted."""
     T, B, m = x.shape
     n = h.shape[2]
     G = 4 * n
     k = hi - lo + 1
     D2 = D[lo - 1 : hi].reshape(k * B, G)
-    np.dot(D2.T, h[lo - 1 : hi].reshape(k * B, n), out=dW)
-    np.dot(D2.T, x[lo - 1 : hi].reshape(k * B, m), out=dU)
-    np.dot(D2, U, out=dx[lo - 1 : hi].reshape(k * B, m))
-    db += D2.sum(axis=0)
+    if not (outer_sum(D2, h[lo - 1 : hi].reshape(k * B, n), dW, flags)
+            and outer_sum(D2, x[lo - 1 : hi].reshape(k * B, m), dU, flags)
+            and rows_times(D2, U, dx[lo - 1 : hi].reshape(k * B, m), flags)):
+        return False
+    row_sums(D2, db)
     if peep:
         Dt = D[lo - 1 : hi]  # (k, B, 4n)
         dP[0] += np.einsum("tbj,tbj->j", Dt[:, :, :n], c[lo - 1 : hi])
         dP[1] += np.einsum("tbj,tbj->j", Dt[:, :, n : 2 * n], c[lo - 1 : hi])
         dP[2] += np.einsum("tbj,tbj->j", Dt[:, :, 3 * n :], c[lo : hi + 1])
+    return True
 
 
 def lstm_backward_part(Mb, U, Pp, x, h, c, a, peep, coupled, truncate, gh, gc, D, dx, O, dW2, dU2,
@@ -261,7 +265,9 @@ def lstm_backward_part(Mb, U, Pp, x, h, c, a, peep, coupled, truncate, gh, gc, D
                                flags, part, parts):
         return False
     for q, lo, hi in time_halves(x.shape[0], pieces, part, parts):
-        lstm_backward_grads(U, x, h, c, D, peep, lo, hi, dW2[q], dU2[q], db2[q], dP2[q], dx)
+        if not lstm_backward_grads(U, x, h, c, D, peep, lo, hi, dW2[q], dU2[q], db2[q], dP2[q],
+                                   dx, flags):
+            return False
     return True
 
 

@@ -41,8 +41,9 @@ import numpy as np
 
 from ._flags import LINEAR, RELU, SIGMOID, TANH, kernel
 from .activations import sigmoid_vec, tanh_vec
-from .matvec import blocked_pieces, blocked_product, other_rows_product, own_rows_product
-from .sync import publish, shared_empty, split, unit_columns, wait
+from .fast.grads import outer_sum, row_sums, rows_times
+from .fast.matvec import blocked_pieces, blocked_product, other_rows_product, own_rows_product
+from .fast.sync import publish, shared_empty, split, unit_columns, wait
 
 
 @kernel
@@ -290,24 +291,27 @@ def backward_sweep(Mb, Msb, delay, v, carry, a, act, dh, truncate, gh, delta, O,
     return wait(flags, part, parts, T)  # every unit's delta, for the parameter gradients
 
 
-@quiet
-def backward_grads(U, Ws, delay, x, s, delta, lo, hi, dW, dU, db, dWs, dx):
+def backward_grads(U, Ws, delay, x, s, delta, lo, hi, dW, dU, db, dWs, dx, flags):
     """Add steps lo..hi's share to dW, dU, db, dWs and write dx[lo-1 .. hi-1].
 
-    delta[t - 1] = dL/dz_t as left by ``backward_sweep``; one product for each.
+    delta[t - 1] = dL/dz_t as left by ``backward_sweep``; one product for each, summed in a
+    fixed order on this thread (``kernels.fast.grads``). Returns False if aborted.
     """
     T, B, m = x.shape
     n = U.shape[0]
     c = hi - lo + 1
     D = delta[lo - 1 : hi].reshape(c * B, n)  # rows: steps lo..hi
-    dW += D.T @ s[lo - 1 : hi].reshape(c * B, n)
-    db += D.sum(axis=0)
+    if not outer_sum(D, s[lo - 1 : hi].reshape(c * B, n), dW, flags):
+        return False
+    row_sums(D, db)
     k = max(lo, delay)  # first step with a skip input s_{t-d}
     if Ws.shape[0] > 0 and k <= hi:
         Dd = delta[k - 1 : hi].reshape((hi - k + 1) * B, n)
-        dWs += Dd.T @ s[k - delay : hi - delay + 1].reshape((hi - k + 1) * B, n)
-    dU += D.T @ x[lo - 1 : hi].reshape(c * B, m)
-    np.dot(D, U, out=dx[lo - 1 : hi].reshape(c * B, m))
+        if not outer_sum(Dd, s[k - delay : hi - delay + 1].reshape((hi - k + 1) * B, n), dWs,
+                         flags):
+            return False
+    return (outer_sum(D, x[lo - 1 : hi].reshape(c * B, m), dU, flags)
+            and rows_times(D, U, dx[lo - 1 : hi].reshape(c * B, m), flags))
 
 
 def backward_blocks(W, Ws, pieces):
@@ -368,7 +372,9 @@ def backward_part(Mb, Msb, U, Ws, delay, x, s, v, carry, a, act, dh, truncate, g
                           flags, part, parts):
         return False
     for q, lo, hi in time_halves(x.shape[0], pieces, part, parts):
-        backward_grads(U, Ws, delay, x, s, delta, lo, hi, dW2[q], dU2[q], db2[q], dWs2[q], dx)
+        if not backward_grads(U, Ws, delay, x, s, delta, lo, hi, dW2[q], dU2[q], db2[q], dWs2[q],
+                              dx, flags):
+            return False
     return True
 
 

@@ -25,7 +25,7 @@ from kernels.rnn import (
     rnn_step_jacobians,
 )
 
-from .. import pair
+from .. import engine
 from ..params import Params
 
 GATES = ("phi",)
@@ -96,7 +96,7 @@ def forward(p: Params, x, h0, c0):
     plan = _plan(W, Ws, xt)
     Mf, Mu, Ms = p.derived(("forward", plan[0]), lambda: forward_blocks(W, w["U"], Ws, plan[0]))
     s, v, O = forward_setup(Mf, xt, h0)
-    pair.run(forward_sweep, (Mf, Mu, Ms, d, w["b"] + w["b_h"], xt, s, v, carry, a,
+    engine.run(forward_sweep, (Mf, Mu, Ms, d, w["b"] + w["b_h"], xt, s, v, carry, a,
                              ACTIVATIONS[p.options["activation"]], O), plan)
     h = np.ascontiguousarray(s[1:].transpose(1, 0, 2))  # (B, T, n)
     return Trace("rnn", x, h0, h, gates={"phi": v.transpose(1, 0, 2)},
@@ -106,7 +106,7 @@ def forward(p: Params, x, h0, c0):
 def _plan(W, Ws, x) -> tuple[int, int]:
     T, B, _ = x.shape
     n = W.shape[0]
-    return pair.plan(B * n * (n + Ws.shape[0]), T)
+    return engine.plan(B * n * (n + Ws.shape[0]), T)
 
 
 def backward(p: Params, trace, dh, dc, truncate):
@@ -123,7 +123,7 @@ def backward(p: Params, trace, dh, dc, truncate):
     plan = _plan(W, Ws, x)
     Mb, Msb = p.derived(("backward", plan[0]), lambda: backward_blocks(W, Ws, plan[0]))
     gh, delta, dx, O, S, dW2, dU2, db2, dWs2 = backward_setup(Mb, Ws.shape[0], x, dht)
-    pair.run(backward_part, (Mb, Msb, U, Ws, d, x, c["s"], c["v"], carry, a,
+    engine.run(backward_part, (Mb, Msb, U, Ws, d, x, c["s"], c["v"], carry, a,
                              ACTIVATIONS[p.options["activation"]], dht, truncate, gh, delta, dx,
                              O, S, dW2, dU2, db2, dWs2), plan)
     dW, dU, db, dWs = add_halves(dW2, dU2, db2, dWs2)

@@ -24,7 +24,7 @@ from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-from ._flags import kernel
+from .._flags import kernel
 
 _VECTOR_BYTES = 32  # one AVX register (LLVM splits or joins these for other vector widths)
 _VECTORS = 8  # accumulators per block: 8 x 4 doubles = 32 outputs

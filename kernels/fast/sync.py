@@ -30,7 +30,7 @@ from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-from ._flags import kernel
+from .._flags import kernel
 
 ABORT = 32  # slot of the abort flag
 _SLOTS = 48
@@ -118,12 +118,20 @@ def publish(flags, part, parts, count):
 
 
 @kernel
+def aborted(flags):
+    """True once the run was asked to stop (the abort flag: a failed partner, or Ctrl-C)."""
+    return _load_acquire(flags, ABORT) != 0
+
+
+@kernel
 def wait(flags, part, parts, count):
     """Wait until the partner has passed point ``count`` (``publish``); after that, everything
     it wrote before is visible here (acquire loads). Returns False if the run was aborted
-    (the caller then returns at once). With one thread there is nobody to wait for."""
-    if parts == 1:
-        return True
+    (the caller then returns at once). With one thread there is nobody to wait for, but the
+    abort flag is still read: every sweep calls ``wait`` once or twice a step, so a long pass
+    on one thread stops within a step of a request (``gradlab.engine``, Ctrl-C)."""
+    if parts == 1:  # nobody to wait for; only a request to stop (the abort flag)
+        return _load_acquire(flags, ABORT) == 0
     other = (1 - part) * 16
     spins = 0
     while _load_acquire(flags, other) < count:

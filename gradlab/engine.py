@@ -1,0 +1,247 @@
+"""The engine: how every cell's sweeps are run, and the one place that decides threads.
+
+Each cell's forward and backward pass is one kernel call, ``run(kernel, args, plan(...))``.
+The kernel is written once, as ``part`` of ``parts`` threads over ``pieces`` pieces of the
+units (``kernels.fast.sync``); one thread running every piece is the plain sweep, and the
+reference.
+
+- **One thread, the caller's, by default.** It never loses to anything else on a busy
+  machine: a pair of threads in lock step waits for the slower of two cores every step, so
+  with one CPU-bound process beside it, or with several callers at once, a pair is several
+  times slower than one thread (docs/performance.md has the figures).
+- **A pair, on request**: ``GRADLAB_THREADS=2`` runs large sweeps on the caller's thread
+  and a helper in lock step. It can win on an idle machine with two free cores, and is
+  tested to give the same bits.
+- **No BLAS, no process-wide setting.** The kernels call no BLAS (the parameter gradients
+  are ``kernels.fast.grads``' fixed-order loops), so results do not depend on a BLAS thread
+  count, concurrent callers get the same bits as one caller, and nothing here changes a
+  setting of the process.
+- **Interruptible.** A long pass started from the main thread runs on a worker thread while
+  the main thread waits for it; a Ctrl-C there sets the pass's abort flag, which the kernel
+  reads every step (and between chunks of the gradient products), and is re-raised once the
+  kernel has stopped, within milliseconds. Results are the same kernel's, bit for bit.
+
+How the units are cut (``pieces``) depends on the problem's size only, never on the number
+of threads, so the bits are the same whichever runs.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import threading
+from typing import NamedTuple
+
+import numpy as np
+
+from kernels.fast.sync import ABORT, new_flags, pieces_for
+
+from .blas import cores
+
+ENV = "GRADLAB_THREADS"
+# multiply-adds in a pass (step work x steps) from which a pass started on the main thread
+# runs on a worker thread, so that Ctrl-C reaches it (about 30 ms of work and more)
+LONG_WORK = 100_000_000
+
+
+class Plan(NamedTuple):
+    """How one sweep runs: units cut in ``pieces``, shared by ``parts`` threads (1 or 2);
+    ``work`` multiply-adds (per step times steps) for the decision to run it interruptibly."""
+
+    pieces: int
+    parts: int
+    work: int
+
+
+def threads() -> int:
+    """Threads a large sweep may use: 1 unless ``GRADLAB_THREADS=2`` (and two usable cores)."""
+    forced = os.environ.get(ENV, "").strip()
+    if forced in ("", "1"):
+        return 1
+    if forced == "2":
+        return 2 if cores() >= 2 else 1
+    raise ValueError(f"{ENV}={forced!r}: allowed are 1 (the default) and 2 (a pair of threads "
+                     "in lock step for large sweeps)")
+
+
+def plan(step_work: int, steps: int) -> Plan:
+    """The Plan for a sweep with ``step_work`` multiply-adds per step over ``steps``."""
+    pieces = pieces_for(step_work, steps)
+    return Plan(pieces, min(pieces, threads()), step_work * steps)
+
+
+def run(kernel, args: tuple, plan: Plan):
+    """kernel(*args, pieces, flags, part, parts) as ``plan`` says; returns part 0's result.
+
+    A failure on either thread of a pair releases the other (the abort flag) and is raised
+    here; a Ctrl-C (on the main thread, during a long pass) stops the kernel and is raised
+    here once it has stopped.
+    """
+    flags = new_flags()
+    interruptible = (plan.work >= LONG_WORK
+                     and threading.current_thread() is threading.main_thread())
+    if plan.parts == 1 and not interruptible:
+        return kernel(*args, plan.pieces, flags, 0, 1)
+    if plan.parts == 1:
+        return _interruptible(lambda: kernel(*args, plan.pieces, flags, 0, 1), flags)
+    if interruptible:
+        return _interruptible(lambda: _pair(kernel, args, plan.pieces, flags), flags)
+    return _pair(kernel, args, plan.pieces, flags)
+
+
+def _interruptible(fn, flags):
+    """fn() on a worker thread while this (main) thread waits, interruptibly; an interrupt
+    sets the abort flag, waits until fn has returned and is then raised."""
+    result: list = []
+    done = threading.Event()
+
+    def target():
+        try:
+            result.append(fn())
+        except BaseException as e:  # re-raised on the caller's thread below
+            result.append(e)
+        finally:
+            done.set()
+
+    worker = threading.Thread(target=target, name="gradlab-sweep", daemon=True)
+    worker.start()
+    interrupted = None
+    while not done.is_set():
+        try:
+            done.wait(0.05)
+        except BaseException as e:  # KeyboardInterrupt and the like
+            flags[ABORT] = 1  # the kernel stops at its next check
+            interrupted = e
+    worker.join()
+    if interrupted is not None:
+        raise interrupted
+    if isinstance(result[0], BaseException):
+        raise result[0]
+    return result[0]
+
+
+# --- the opt-in pair ----------------------------------------------------------------------
+
+
+def _own(args: tuple) -> tuple:
+    """The arguments with every array replaced by a fresh view of the same memory.
+
+    numba keeps a reference count per array it is given; two threads sharing one array
+    object would update one count from both cores on every slice, and the cache line
+    holding it would bounce between them. A view is a new object with a count of its own.
+    """
+    return tuple(a.view() if isinstance(a, np.ndarray) else a for a in args)
+
+
+class Helper:
+    """A daemon thread that runs part 1 of pairs, one run at a time, kept between runs.
+
+    ``take`` reserves it (False when another run holds it); ``start(fn)`` hands it fn and
+    returns that run's reply queue, which receives what fn raised (or None); ``release``
+    frees it, only once the reply has arrived. A forked child starts a helper of its own.
+    """
+
+    def __init__(self):
+        self._reset()
+
+    def _reset(self) -> None:
+        self._pid = os.getpid()
+        self._lock = threading.Lock()
+        self._work: queue.SimpleQueue = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+
+    def take(self) -> bool:
+        if self._pid != os.getpid():  # a forked child
+            self._reset()
+        return self._lock.acquire(blocking=False)
+
+    def start(self, fn) -> queue.SimpleQueue:
+        if self._thread is None or not self._thread.is_alive():
+            self._thread = threading.Thread(target=self._loop, name="gradlab-pair", daemon=True)
+            self._thread.start()
+        reply: queue.SimpleQueue = queue.SimpleQueue()
+        self._work.put((fn, reply))
+        return reply
+
+    def release(self) -> None:
+        self._lock.release()
+
+    def _loop(self) -> None:
+        while True:
+            fn, reply = self._work.get()
+            try:
+                fn()
+            except BaseException as e:  # handed back to the caller, which re-raises it
+                reply.put(e)
+            else:
+                reply.put(None)
+            fn = reply = None  # (the run's arrays are not kept until the next run)
+
+
+_HELPER = Helper()  # the pair's second thread, like a BLAS library's pool (opt-in only)
+
+
+def _await(done, flags):
+    """done() -- part 1's error, or None -- waited for to the end; an interrupt while waiting
+    aborts part 1 and is raised once part 1 has stopped."""
+    interrupted = None
+    while True:
+        try:
+            error = done()
+            break
+        except BaseException as e:  # KeyboardInterrupt and the like
+            flags[ABORT] = 1
+            interrupted = e
+    if interrupted is not None:
+        raise interrupted
+    return error
+
+
+def _pair(kernel, args: tuple, pieces: int, flags):
+    """kernel on two threads in lock step, part 1 on the helper (or, when another run holds
+    it, on a thread of its own); returns part 0's result."""
+    second_args = _own(args)
+
+    def second():
+        try:
+            kernel(*second_args, pieces, flags, 1, 2)
+        except BaseException:
+            flags[ABORT] = 1  # release part 0 if it waits for us
+            raise
+
+    helper = _HELPER if _HELPER.take() else None
+    try:
+        if helper is not None:
+            done = helper.start(second).get
+        else:
+            errors: list[BaseException] = []
+
+            def own_thread():
+                try:
+                    second()
+                except BaseException as e:  # re-raised on the calling thread below
+                    errors.append(e)
+
+            thread = threading.Thread(target=own_thread, name="gradlab-pair-extra", daemon=True)
+            thread.start()
+
+            def done():
+                thread.join()
+                return errors[0] if errors else None
+
+        try:
+            out = kernel(*_own(args), pieces, flags, 0, 2)
+        except BaseException:
+            flags[ABORT] = 1
+            _await(done, flags)
+            raise
+        error = _await(done, flags)
+    except BaseException:
+        flags[ABORT] = 1
+        raise
+    finally:
+        if helper is not None:
+            helper.release()
+    if error is not None:
+        raise error
+    return out
