@@ -16,10 +16,10 @@ reference.
   are ``kernels.fast.grads``' fixed-order loops), so results do not depend on a BLAS thread
   count, concurrent callers get the same bits as one caller, and nothing here changes a
   setting of the process.
-- **Interruptible.** A long pass started from the main thread runs on a worker thread while
-  the main thread waits for it; a Ctrl-C there sets the pass's abort flag, which the kernel
-  reads every step (and between chunks of the gradient products), and is re-raised once the
-  kernel has stopped, within milliseconds. Results are the same kernel's, bit for bit.
+- **Interruptible.** A long pass called from the main thread (``call``) runs on a worker
+  thread while the main thread waits for it; a Ctrl-C there sets the running kernel's abort
+  flag, which the kernel reads every step (and between chunks of the gradient products),
+  and is raised on the main thread at once. Results are the same, bit for bit.
 
 How the units are cut (``pieces``) depends on the problem's size only, never on the number
 of threads, so the bits are the same whichever runs.
@@ -39,18 +39,17 @@ from kernels.fast.sync import ABORT, new_flags, pieces_for
 from .blas import cores
 
 ENV = "GRADLAB_THREADS"
-# multiply-adds in a pass (step work x steps) from which a pass started on the main thread
-# runs on a worker thread, so that Ctrl-C reaches it (about 30 ms of work and more)
+# multiply-adds in a pass from which a pass called on the main thread runs on a worker
+# thread, so that Ctrl-C reaches it (``call``; about 30 ms of work and more)
 LONG_WORK = 100_000_000
+STOP_WAIT = 0.1  # seconds an interrupted ``call`` waits for its worker to stop
 
 
 class Plan(NamedTuple):
-    """How one sweep runs: units cut in ``pieces``, shared by ``parts`` threads (1 or 2);
-    ``work`` multiply-adds (per step times steps) for the decision to run it interruptibly."""
+    """How one sweep runs: units cut in ``pieces``, shared by ``parts`` threads (1 or 2)."""
 
     pieces: int
     parts: int
-    work: int
 
 
 def threads() -> int:
@@ -67,35 +66,50 @@ def threads() -> int:
 def plan(step_work: int, steps: int) -> Plan:
     """The Plan for a sweep with ``step_work`` multiply-adds per step over ``steps``."""
     pieces = pieces_for(step_work, steps)
-    return Plan(pieces, min(pieces, threads()), step_work * steps)
+    return Plan(pieces, min(pieces, threads()))
 
 
 def run(kernel, args: tuple, plan: Plan):
     """kernel(*args, pieces, flags, part, parts) as ``plan`` says; returns part 0's result.
 
     A failure on either thread of a pair releases the other (the abort flag) and is raised
-    here; a Ctrl-C (on the main thread, during a long pass) stops the kernel and is raised
-    here once it has stopped.
+    here. Inside ``call``, a Ctrl-C on the main thread sets this run's abort flag.
     """
     flags = new_flags()
-    interruptible = (plan.work >= LONG_WORK
-                     and threading.current_thread() is threading.main_thread())
-    if plan.parts == 1 and not interruptible:
-        return kernel(*args, plan.pieces, flags, 0, 1)
+    stop = getattr(_LOCAL, "stop", None)
+    if stop is not None:  # inside an interruptible ``call``: let the interrupt reach us
+        stop["flags"] = flags
+        if stop["stopped"]:
+            raise KeyboardInterrupt
     if plan.parts == 1:
-        return _interruptible(lambda: kernel(*args, plan.pieces, flags, 0, 1), flags)
-    if interruptible:
-        return _interruptible(lambda: _pair(kernel, args, plan.pieces, flags), flags)
-    return _pair(kernel, args, plan.pieces, flags)
+        out = kernel(*args, plan.pieces, flags, 0, 1)
+    else:
+        out = _pair(kernel, args, plan.pieces, flags)
+    if stop is not None and stop["stopped"]:
+        raise KeyboardInterrupt
+    return out
 
 
-def _interruptible(fn, flags):
-    """fn() on a worker thread while this (main) thread waits, interruptibly; an interrupt
-    sets the abort flag, waits until fn has returned and is then raised."""
+_LOCAL = threading.local()  # the stop request of the ``call`` running on this thread
+
+
+def call(fn, work: int):
+    """fn(), a whole forward or backward pass of about ``work`` multiply-adds.
+
+    A long pass (``LONG_WORK``) called from the main thread runs on a worker thread while the
+    main thread waits, interruptibly: a Ctrl-C sets the running kernel's abort flag (read
+    every step), waits for the worker to stop (at most ``STOP_WAIT`` seconds: NumPy's
+    copies before a sweep cannot be interrupted; the worker then stops when its sweep
+    starts) and is raised. Otherwise fn() runs here. The result is the same either way.
+    """
+    if work < LONG_WORK or threading.current_thread() is not threading.main_thread():
+        return fn()
+    stop = {"stopped": False, "flags": None}
     result: list = []
     done = threading.Event()
 
     def target():
+        _LOCAL.stop = stop
         try:
             result.append(fn())
         except BaseException as e:  # re-raised on the caller's thread below
@@ -103,18 +117,17 @@ def _interruptible(fn, flags):
         finally:
             done.set()
 
-    worker = threading.Thread(target=target, name="gradlab-sweep", daemon=True)
+    worker = threading.Thread(target=target, name="gradlab-pass", daemon=True)
     worker.start()
-    interrupted = None
-    while not done.is_set():
-        try:
-            done.wait(0.05)
-        except BaseException as e:  # KeyboardInterrupt and the like
-            flags[ABORT] = 1  # the kernel stops at its next check
-            interrupted = e
-    worker.join()
-    if interrupted is not None:
-        raise interrupted
+    try:
+        while not done.wait(0.05):
+            pass
+    except BaseException:  # KeyboardInterrupt and the like
+        stop["stopped"] = True
+        if stop["flags"] is not None:
+            stop["flags"][ABORT] = 1  # the kernel stops at its next check
+        done.wait(STOP_WAIT)
+        raise
     if isinstance(result[0], BaseException):
         raise result[0]
     return result[0]

@@ -13,6 +13,7 @@ from types import MappingProxyType
 
 import numpy as np
 
+from . import engine
 from .cells import get_cell
 from .params import Params
 
@@ -65,9 +66,10 @@ class Grads:
         object.__setattr__(self, "params", _readonly(self.params))
 
 
-def _batched(a, name: str, dims: int, dtype) -> np.ndarray:
-    # always a copy: a Trace must not change when the caller reuses its input buffer
-    a = np.array(a, dtype=dtype, copy=True)
+def _batched(a, name: str, dims: int, dtype, copy: bool = True) -> np.ndarray:
+    # a copy for what a Trace keeps: it must not change when the caller reuses its buffer
+    # (dh and dc are only read, and copying hundreds of MB would delay a Ctrl-C)
+    a = np.array(a, dtype=dtype, copy=True) if copy else np.asarray(a, dtype=dtype)
     if a.ndim == dims - 1:
         a = a[None]
     if a.ndim != dims:
@@ -91,7 +93,7 @@ def forward(params: Params, x, h0=None, c0=None) -> Trace:
         c0 = _batched(c0, "c0", 2, params.dtype)
         if c0.shape != (B, n):
             raise ValueError(f"c0 has shape {c0.shape}; expected ({B}, {n})")
-    return get_cell(params.cell).forward(params, x, h0, c0)
+    return engine.call(lambda: get_cell(params.cell).forward(params, x, h0, c0), B * T * n * n)
 
 
 def backward(params: Params, trace: Trace, dh, *, dc=None, truncate: int | None = None) -> Grads:
@@ -103,17 +105,18 @@ def backward(params: Params, trace: Trace, dh, *, dc=None, truncate: int | None 
     if trace.cell != params.cell:
         raise ValueError(f"trace is from a {trace.cell}, params are a {params.cell}")
     B, T, n = trace.h.shape
-    dh = _batched(dh, "dh", 3, params.dtype)
+    dh = _batched(dh, "dh", 3, params.dtype, copy=False)
     if dh.shape != (B, T, n):
         raise ValueError(f"dh has shape {dh.shape}; expected {(B, T, n)}")
     if dc is not None:
-        dc = _batched(dc, "dc", 3, params.dtype)
+        dc = _batched(dc, "dc", 3, params.dtype, copy=False)
         if dc.shape != (B, T, n):
             raise ValueError(f"dc has shape {dc.shape}; expected {(B, T, n)}")
     k = 0 if truncate is None else int(truncate)
     if truncate is not None and k < 1:
         raise ValueError(f"truncate={truncate!r} must be a positive number of steps, or None")
-    return get_cell(params.cell).backward(params, trace, dh, dc, k)
+    return engine.call(lambda: get_cell(params.cell).backward(params, trace, dh, dc, k),
+                       2 * B * T * n * n)
 
 
 def step_jacobians(params: Params, trace: Trace) -> np.ndarray:

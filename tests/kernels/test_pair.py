@@ -150,9 +150,9 @@ def test_the_kept_helper_holds_no_arrays_between_runs(fail):
     ref = weakref.ref(big)
     if fail:
         with pytest.raises(RuntimeError):
-            engine.run(_fail_in_part_1, (big,), engine.Plan(2, 2, 0))
+            engine.run(_fail_in_part_1, (big,), engine.Plan(2, 2))
     else:
-        engine.run(_touch, (big,), engine.Plan(2, 2, 0))
+        engine.run(_touch, (big,), engine.Plan(2, 2))
     del big
     gc.collect()
     assert ref() is None
@@ -187,18 +187,18 @@ def test_an_interrupted_caller_leaves_the_helper_in_step():
     out = np.zeros(2)
     threading.Timer(0.1, lambda: signal.pthread_kill(main, signal.SIGINT)).start()
     with pytest.raises(KeyboardInterrupt):
-        engine.run(slow, (out,), engine.Plan(2, 2, 0))
+        engine.run(slow, (out,), engine.Plan(2, 2))
         time.sleep(5)  # (the interrupt lands here if run returned before it)
     assert out[1] == 1.0  # part 1 had finished when the interrupt was raised
     out2 = np.zeros(2)
-    engine.run(_touch, (out2,), engine.Plan(2, 2, 0))
+    engine.run(_touch, (out2,), engine.Plan(2, 2))
     assert out2.tolist() == [1.0, 1.0]
 
 
 def test_a_forked_child_runs_pairs():
     import multiprocessing
 
-    engine.run(_touch, (np.zeros(2),), engine.Plan(2, 2, 0))  # the parent's helper exists
+    engine.run(_touch, (np.zeros(2),), engine.Plan(2, 2))  # the parent's helper exists
     ctx = multiprocessing.get_context("fork")
     child = ctx.Process(target=_pair_in_child)
     child.start()
@@ -210,7 +210,7 @@ def test_a_forked_child_runs_pairs():
 
 def _pair_in_child():
     out = np.zeros(2)
-    engine.run(_touch, (out,), engine.Plan(2, 2, 0))
+    engine.run(_touch, (out,), engine.Plan(2, 2))
     raise SystemExit(0 if out.tolist() == [1.0, 1.0] else 1)
 
 
@@ -253,7 +253,7 @@ def test_a_failing_thread_releases_its_partner():
 
 def _raises(kernel):
     try:
-        engine.run(kernel, (), engine.Plan(2, 2, 0))
+        engine.run(kernel, (), engine.Plan(2, 2))
     except RuntimeError as e:
         return str(e)
     return None
