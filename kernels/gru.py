@@ -24,7 +24,7 @@ from .activations import sigmoid_vec, tanh_vec
 from .fast.grads import outer_sum, row_sums, rows_times
 from .fast.matvec import blocked_pieces, blocked_product, other_rows_product, own_rows_product
 from .fast.sync import publish, shared_empty, split, unit_columns, wait
-from .rnn import flows, outputs, quiet, time_halves
+from .rnn import flows, flush, outputs, quiet, time_halves
 
 
 def gru_forward_blocks(W, U, cho, pieces):
@@ -191,6 +191,7 @@ def gru_backward_sweep(Mrz, Mn, h, a, aux, cho, truncate, gh, Drz, Dn, Dnr, O, N
     T, B, G = a.shape
     n = G // 3
     per = 2 if cho else 1
+    tiny = np.finfo(gh.dtype).tiny  # carried gradients below it become 0 (``rnn.flush``)
     for t in range(T, 0, -1):
         count = per * (T - t + 1)  # our D_t complete
         flow = flows(t, t - 1, truncate)
@@ -273,10 +274,11 @@ def gru_backward_sweep(Mrz, Mn, h, a, aux, cho, truncate, gh, Drz, Dn, Dnr, O, N
                 if cho:
                     d_ = N[q, bi]
                     for j in range(w):
-                        gp[j] += (o[j] + d_[j] * r_[j]) + g[j] * (1.0 - z_[j])
+                        gp[j] = flush(gp[j] + ((o[j] + d_[j] * r_[j]) + g[j] * (1.0 - z_[j])),
+                                      tiny)
                 else:
                     for j in range(w):
-                        gp[j] += o[j] + g[j] * z_[j]
+                        gp[j] = flush(gp[j] + (o[j] + g[j] * z_[j]), tiny)
     return wait(flags, part, parts, per * T)  # every unit's gradients, for the products
 
 

@@ -26,7 +26,7 @@ from .activations import sigmoid_vec, tanh_into, tanh_vec
 from .fast.grads import outer_sum, row_sums, rows_times
 from .fast.matvec import blocked_pieces, blocked_product, other_rows_product, own_rows_product
 from .fast.sync import publish, shared_empty, split, unit_columns, wait
-from .rnn import flows, outputs, quiet, time_halves
+from .rnn import flows, flush, outputs, quiet, time_halves
 
 # --- the LSTM ------------------------------------------------------------------------------
 
@@ -169,6 +169,7 @@ def lstm_backward_sweep(Mb, Pp, h, c, a, peep, coupled, truncate, gh, gc, D, O, 
     n = G // 4
     tb = np.empty(n, dtype=a.dtype)  # tanh(c_t) on our units, recomputed
     dcs = np.empty((B, n), dtype=a.dtype)  # (B, n): dL/dc_t including the path via h_t
+    tiny = np.finfo(gh.dtype).tiny  # carried gradients below it become 0 (``rnn.flush``)
     for t in range(T, 0, -1):
         count = T - t + 1
         for q in range(part, pieces, parts):
@@ -225,12 +226,14 @@ def lstm_backward_sweep(Mb, Pp, h, c, a, peep, coupled, truncate, gh, gc, D, O, 
                 ghp = gh[t - 1, bi, lo:hi]
                 gcp = gc[t - 1, bi]
                 for k in range(w):
-                    ghp[k] += o[k]
+                    ghp[k] = flush(ghp[k] + o[k], tiny)
                 for j in range(lo, hi):
                     gcp[j] += dcb[j] * ab[n + j]
                 if peep:
                     for j in range(lo, hi):
                         gcp[j] += d[j] * Pp[0, j] + d[n + j] * Pp[1, j]
+                for j in range(lo, hi):
+                    gcp[j] = flush(gcp[j], tiny)
     return wait(flags, part, parts, T)  # every unit's D, for the parameter gradients
 
 

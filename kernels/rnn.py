@@ -76,6 +76,17 @@ def dphi(v, act):
 
 
 @kernel
+def flush(v, tiny):
+    """v, or 0 where |v| is below the smallest normal number ``tiny`` (a subnormal).
+
+    The backward sweeps store the gradient they carry back through this: once a vanishing
+    gradient underflows past 1e-308, every later product would run on subnormal numbers,
+    which the CPU handles many times slower. Values of normal size are unchanged (so results
+    equal the twins' wherever those are normal); nan and inf pass through."""
+    return 0.0 if abs(v) < tiny else v
+
+
+@kernel
 def chunk(s, k):
     """Truncated-BPTT chunk of state s: steps 1..k are chunk 0 (with s_0), k+1..2k chunk 1, ..."""
     if s <= 0:
@@ -215,6 +226,7 @@ def backward_sweep(Mb, Msb, delay, v, carry, a, act, dh, truncate, gh, delta, O,
     """
     T, B, n = v.shape
     skip = delay > 0
+    tiny = np.finfo(gh.dtype).tiny  # gradients below it are flushed to zero (``flush``)
     for t in range(T, 0, -1):
         d = delta[t - 1]
         count = T - t + 1
@@ -263,14 +275,14 @@ def backward_sweep(Mb, Msb, delay, v, carry, a, act, dh, truncate, gh, delta, O,
                     gp = gh[t - 1, bi, lo:hi]
                     if skip:
                         for i in range(w):
-                            gp[i] = gp[i] + (cw[i] * g[i] + o[i])
+                            gp[i] = flush(gp[i] + (cw[i] * g[i] + o[i]), tiny)
                     elif t > 1:
                         up = dh[t - 2, bi, lo:hi]
                         for i in range(w):
-                            gp[i] = up[i] + (cw[i] * g[i] + o[i])
+                            gp[i] = flush(up[i] + (cw[i] * g[i] + o[i]), tiny)
                     else:
                         for i in range(w):
-                            gp[i] = 0.0 + (cw[i] * g[i] + o[i])
+                            gp[i] = flush(0.0 + (cw[i] * g[i] + o[i]), tiny)
             elif not skip:  # (loops, not slice assignment: see forward_sweep's note)
                 for bi in range(B):
                     gp = gh[t - 1, bi, lo:hi]
