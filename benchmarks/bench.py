@@ -9,10 +9,11 @@ JAX and PyTorch keep their defaults, except ``--torch-threads``). It prints:
    and ``jacobian_spectrum`` of a tanh RNN at n = 64, T = 200: the median time of each
    implementation and how many times faster gradlab is (``x``: above 1, gradlab is faster),
    with the largest relative difference of its result from gradlab's.
-2. **Busy cores**: gradlab's default against one thread (``GRADLAB_THREADS=1``) and against
-   the opt-in pair (``GRADLAB_THREADS=2``) for the three cells at n = 128, T = 1000: on the
-   machine as it is, with one CPU-bound process running beside it, and with four caller
-   threads at once. ``one/default`` below 1 would mean the default lost to one thread.
+2. **Busy cores**: gradlab's default against one thread (``GRADLAB_THREADS=1``), and with
+   ``--pair`` against the opt-in pair (``GRADLAB_THREADS=2``), for the three cells at
+   n = 128, T = 1000: on the machine as it is, with one CPU-bound process running beside it,
+   and with four caller threads at once. ``one/default`` below 1 would mean the default lost
+   to one thread (the default *is* one thread, so the column shows the run's noise).
 
 Timing: each implementation is run once to warm up (JAX compiles there; the result is kept
 for the agreement column), then samples are taken round-robin over the implementations, in
@@ -248,31 +249,35 @@ def _per_call(fn, callers: int, calls: int) -> float:
     return (time.perf_counter() - t0) / (callers * calls)
 
 
-def busy_ratios(gradlab, cells, n, T, m, rounds, calls, out) -> list[dict]:
-    """For each cell and condition (idle, one CPU-bound process, 4 callers), the median time
-    per call of each GRADLAB_THREADS setting, the settings interleaved round by round."""
+def busy_ratios(gradlab, cells, n, T, m, rounds, calls, out, pair=False) -> list[dict]:
+    """For each cell and condition (as is, one CPU-bound process, 4 callers), the median time
+    per call of each GRADLAB_THREADS setting (default and one thread; with ``pair`` also the
+    opt-in pair, which can be very slow on a busy machine), interleaved round by round."""
     results = []
+    settings = {k: v for k, v in SETTINGS.items() if pair or k != "pair"}
     conditions = (("as is", contextlib.nullcontext, 1), ("1 busy process", cpu_hog, 1),
                   ("4 callers", contextlib.nullcontext, 4))
     for cell in cells:
         pb = make_problem(gradlab, cell, n, T, m)
         fn = gradlab_case(gradlab, pb).run
-        for setting in SETTINGS.values():
+        for setting in settings.values():
             with threads_setting(setting):
                 fn()  # compiled, blocks built
         for label, context, callers in conditions:
-            samples = {k: [] for k in SETTINGS}
+            samples = {k: [] for k in settings}
             with context():
                 for _ in range(rounds):
-                    for name, setting in SETTINGS.items():
+                    for name, setting in settings.items():
                         with threads_setting(setting):
                             samples[name].append(_per_call(fn, callers, calls))
             ms = {k: 1e3 * float(np.median(v)) for k, v in samples.items()}
+            ms.setdefault("pair", math.nan)
             res = {"cell": cell, "condition": label, **ms,
                    "one/default": ms["one"] / ms["default"], "one/pair": ms["one"] / ms["pair"]}
             results.append(res)
-            out(f"{cell:<6}{label:<16}{ms['default']:>10.2f}{ms['one']:>10.2f}{ms['pair']:>10.2f}"
-                f"{res['one/default']:>13.2f}{res['one/pair']:>10.2f}")
+            out(f"{cell:<6}{label:<16}{ms['default']:>10.2f}{ms['one']:>10.2f}"
+                f"{_num(ms['pair'], '10.2f')}{res['one/default']:>13.2f}"
+                f"{_num(res['one/pair'], '10.2f')}")
     return results
 
 
@@ -377,7 +382,8 @@ def busy_markdown(results: list[dict]) -> str:
              "| one / pair |", "|---|---|---|---|---|---|---|"]
     for r in results:
         lines.append(f"| {r['cell']} | {r['condition']} | {r['default']:.2f} | {r['one']:.2f} "
-                     f"| {r['pair']:.2f} | {r['one/default']:.2f} | {r['one/pair']:.2f} |")
+                     f"| {_num(r['pair'], '.2f')} | {r['one/default']:.2f} "
+                     f"| {_num(r['one/pair'], '.2f')} |")
     return "\n".join(lines)
 
 
@@ -437,6 +443,9 @@ def _parser() -> argparse.ArgumentParser:
                     help="seconds of sampling per implementation and case (default 0.6; "
                          "quick 0.05)")
     ap.add_argument("--no-busy", action="store_true", help="skip the busy-core table")
+    ap.add_argument("--pair", action="store_true",
+                    help="also time the opt-in pair (GRADLAB_THREADS=2) in the busy-core table "
+                         "(slow on a busy machine: it waits for the other core every step)")
     ap.add_argument("--compile", action="store_true",
                     help="also time first calls in fresh processes")
     ap.add_argument("--torch-threads", type=int, default=1,
@@ -512,8 +521,8 @@ def main(argv=None) -> int:
         out("Busy cores: ms per forward + backward call by GRADLAB_THREADS setting (default: "
             "unset); one/default < 1 would mean the default lost to one thread")
         out(BUSY_HEADER)
-        busy_rows = busy_ratios(gradlab, cells, n, T, args.inputs, 2 if args.quick else 5,
-                                2 if args.quick else 4, out)
+        busy_rows = busy_ratios(gradlab, cells, n, T, args.inputs, 2 if args.quick else 7,
+                                2 if args.quick else 3, out, pair=args.pair)
     if args.compile:
         compile_times(workloads, out)
     if args.markdown:

@@ -11,28 +11,21 @@ residual form h_t = h_{t-1} + phi(z_t) is k = 1, a = 1. States are s_0 = h0, s_t
 
 Layout is time-major, (T, B, n); the public wrappers in ``gradlab`` take (B, T, n).
 
-Where the time goes, and what is done about it (n = 128, T = 1000, B = 1):
-- The recurrent products W h_{t-1} (forward) and W^T delta_t (backward) are sequential in t
-  and bound by streaming W (128 KB) from L2 every step: about 1.3 us on one core at the
-  cache's rate (about 100 GB/s here). ``kernels.matvec`` does them with the outputs in
-  registers and W kept in blocks of 32 columns, each read in address order, without
-  reassociating any sum (no fastmath). No BLAS call and no allocation per step.
-- Large sweeps cut the units in two pieces (``kernels.sync``), each owned by one thread of
-  a pair (``gradlab.pair``): a thread computes z_t only for its own units, so its core
-  streams only its half of W. It sums over its own units of h_{t-1} first, then over the
-  partner's, once the partner has published them: the wait hides behind half the product,
-  and only h (and, going back, delta) crosses between the cores, 64 numbers a step. One
-  thread can run both pieces with the same sums in the same order, so the bits do not
-  depend on the number of threads.
-- tanh and sigmoid: numba calls libm one scalar at a time (as slow as the product itself at
-  n = 128), so ``kernels.activations`` writes them as arithmetic, bit operations and selects
-  that LLVM vectorises. Linear and ReLU loops vectorise as written.
-- What is not sequential is BLAS matrix products, written in plain NumPy: dW, dU, db, dx,
-  dWs after the backward sweep, each half of time summed on its own (``backward_part``; on
-  two threads each takes a half). ``gradlab.pair`` keeps BLAS on the calling thread for
-  them: a threaded OpenBLAS stalls for milliseconds whenever another process holds the
-  second core (measured at n = 128, T = 1000 with one busy neighbour: 44 ms instead of 6),
-  and gains little at these sizes.
+How a sweep is computed (docs/performance.md has the measurements):
+- The recurrent products W h_{t-1} (forward) and W^T delta_t (backward) are sequential in t;
+  ``kernels.fast.matvec`` does them with the outputs in registers and W kept in blocks of
+  32 columns, each read in address order, without reassociating any sum (no fastmath). No
+  BLAS call and no allocation per step.
+- The units may be cut in two pieces (``kernels.fast.sync``), each of which a thread of a
+  pair can own (``gradlab.engine``, opt-in): a piece sums over its own units of h_{t-1}
+  first, then over the partner's. One thread runs both pieces with the same sums in the
+  same order, so the bits do not depend on the number of threads.
+- tanh and sigmoid are written as vectorisable arithmetic (``kernels.activations``).
+- The parameter gradients dW, dU, db, dx, dWs are fixed-order loops after the sweep
+  (``kernels.fast.grads``, no BLAS), each half of time summed on its own
+  (``backward_part``).
+- Carried gradients that underflow below the smallest normal number are stored as 0
+  (``flush``), so a vanishing gradient does not make the sweep run on subnormals.
 """
 
 import functools

@@ -3,10 +3,9 @@
 h_t = k * h_{t-1} + a * phi(W h_{t-1} + U x_t + b + b_h [+ Ws h_{t-d}])
 with per-unit leak a in (0, 1] and carry k = 1 - a, or k = 1 in the residual form.
 
-Large enough passes run on two threads in lock step (``gradlab.pair``): the forward and
-backward sweeps split each step's units between them, and the parameter gradients split
-the steps. One thread runs the same pieces with the same sums, in the same order, so the
-results are identical bit for bit.
+``gradlab.engine`` runs the sweeps: on one thread by default, on a pair in lock step on
+request. Either way the same pieces run with the same sums in the same order, so the results
+are identical bit for bit.
 """
 
 from __future__ import annotations

@@ -1,16 +1,13 @@
 """The recurrent product of every sweep, out (+)= h[j0:j1] A[j0:j1], with the outputs in registers.
 
 Each step of a recurrent sweep multiplies a short vector by a block of a matrix that sits in
-cache (at n = 128 on two threads: 64 entries of h by a 128 x 64 block of W^T). Written as
-numba loops, that sum either loads and stores ``out`` every few rows (the ``axpy`` form: about
-45-70 GB/s) or does not vectorise at all (scalar accumulators: about 19 GB/s). Here A is kept
-in *blocks* of 32 columns (float64; 64 in float32), each block contiguous (``blocked``), and
+cache. Written as numba loops, that sum either loads and stores ``out`` every few rows (the
+``axpy`` form) or does not vectorise at all (scalar accumulators). Here A is kept in
+*blocks* of 32 columns (float64; 64 in float32), each block contiguous (``blocked``), and
 ``_block`` holds one block's 32 outputs in eight vector registers while it walks down the
-rows: each element of A is loaded once, in address order, and ``out`` once per block. On the
-2-core development machine (a loop of 2,000 products of 64 to 512 KB blocks from L2) that
-streams 90-96 GB/s, near the cache's rate, against 45-77 GB/s for the axpy form. ``_block``
-is written directly as LLVM IR, the one place where gradlab does so for arithmetic, because
-numba has no vector type.
+rows: each element of A is loaded once, in address order, and ``out`` once per block, near
+the cache's rate (docs/performance.md). ``_block`` is written directly as LLVM IR, because
+numba has no vector type; ``kernels.fast.grads`` uses it for the parameter gradients too.
 
 The sum for each output runs over j in plain order, one multiply and one add per term, with
 no fused multiply-add and no reassociation (no fast-math flags), so the bits are those of

@@ -39,7 +39,7 @@ def test_busy_table_compares_the_default_with_one_thread(monkeypatch):
     import gradlab
 
     monkeypatch.setenv("GRADLAB_THREADS", "1")
-    res = bench.busy_ratios(gradlab, ["rnn"], 16, 50, 3, rounds=1, calls=1, out=print)
+    res = bench.busy_ratios(gradlab, ["rnn"], 16, 50, 3, rounds=1, calls=1, out=print, pair=True)
     assert [r["condition"] for r in res] == ["as is", "1 busy process", "4 callers"]
     for r in res:
         assert r["default"] > 0 and r["one"] > 0 and r["pair"] > 0
