@@ -249,10 +249,18 @@ def _per_call(fn, callers: int, calls: int) -> float:
     return (time.perf_counter() - t0) / (callers * calls)
 
 
+def _round_ratio(samples: dict, a: str, b: str) -> float:
+    """Median over rounds of samples[a] / samples[b] within each round (drift cancels)."""
+    if b not in samples:
+        return math.nan
+    return float(np.median(np.array(samples[a]) / np.array(samples[b])))
+
+
 def busy_ratios(gradlab, cells, n, T, m, rounds, calls, out, pair=False) -> list[dict]:
     """For each cell and condition (as is, one CPU-bound process, 4 callers), the median time
     per call of each GRADLAB_THREADS setting (default and one thread; with ``pair`` also the
-    opt-in pair, which can be very slow on a busy machine), interleaved round by round."""
+    opt-in pair, which can be very slow on a busy machine), interleaved round by round, and
+    the ratios as the median over rounds of each round's ratio."""
     results = []
     settings = {k: v for k, v in SETTINGS.items() if pair or k != "pair"}
     conditions = (("as is", contextlib.nullcontext, 1), ("1 busy process", cpu_hog, 1),
@@ -273,7 +281,8 @@ def busy_ratios(gradlab, cells, n, T, m, rounds, calls, out, pair=False) -> list
             ms = {k: 1e3 * float(np.median(v)) for k, v in samples.items()}
             ms.setdefault("pair", math.nan)
             res = {"cell": cell, "condition": label, **ms,
-                   "one/default": ms["one"] / ms["default"], "one/pair": ms["one"] / ms["pair"]}
+                   "one/default": _round_ratio(samples, "one", "default"),
+                   "one/pair": _round_ratio(samples, "one", "pair")}
             results.append(res)
             out(f"{cell:<6}{label:<16}{ms['default']:>10.2f}{ms['one']:>10.2f}"
                 f"{_num(ms['pair'], '10.2f')}{res['one/default']:>13.2f}"

@@ -43,7 +43,7 @@ def test_busy_table_compares_the_default_with_one_thread(monkeypatch):
     assert [r["condition"] for r in res] == ["as is", "1 busy process", "4 callers"]
     for r in res:
         assert r["default"] > 0 and r["one"] > 0 and r["pair"] > 0
-        assert math.isclose(r["one/default"], r["one"] / r["default"])
+        assert math.isclose(r["one/default"], r["one"] / r["default"])  # (one round)
     assert os.environ["GRADLAB_THREADS"] == "1"  # the caller's setting is restored
 
 
