@@ -27,6 +27,7 @@ of threads, so the bits are the same whichever runs.
 
 from __future__ import annotations
 
+import contextvars
 import os
 import queue
 import threading
@@ -107,11 +108,12 @@ def call(fn, work: int):
     stop = {"stopped": False, "flags": None}
     result: list = []
     done = threading.Event()
+    context = contextvars.copy_context()  # the caller's np.errstate and the like
 
     def target():
         _LOCAL.stop = stop
         try:
-            result.append(fn())
+            result.append(context.run(fn))
         except BaseException as e:  # re-raised on the caller's thread below
             result.append(e)
         finally:
