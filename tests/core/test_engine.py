@@ -48,7 +48,7 @@ def test_concurrent_callers_get_the_bits_of_one_caller(monkeypatch, threads):
 
     def caller():
         try:
-            for _ in range(15):
+            for _ in range(25):  # (on main, about 1 call in 300 differed)
                 t = gradlab.forward(p, x)
                 got = _all_arrays(t, gradlab.backward(p, t, dh))
                 mismatches.extend(k for k in want if not np.array_equal(want[k], got[k]))
