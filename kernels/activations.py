@@ -2,9 +2,10 @@
 
 numba calls libm's tanh and exp one scalar at a time, which costs as much as a step's
 recurrent product at n = 128 (docs/performance.md). These functions use only arithmetic,
-bit operations and selects, so LLVM turns a loop over them into vector code. Both stay within a few ulp of libm, pass inf and nan through as
-libm does, and compute in float64 (float32 callers round the result once). Every cell
-kernel uses these two; the RNN's loops call them directly.
+bit operations and selects, so LLVM turns a loop over them into vector code. Both stay
+within a few ulp of libm, pass inf and nan through as libm does, and compute in float64
+(float32 callers round the result once). Every cell kernel uses these two; the RNN's loops
+call them directly.
 
 exp's 2^k is built in the exponent bits, and k is rounded by adding 1.5 * 2^52 (the integer
 then sits in the low bits), so no float-to-int conversion is needed (AVX2 has none for 64

@@ -12,7 +12,7 @@ variant gates only the recurrent side of n. Per step t = 1..T:
 
 Layout is time-major, (T, B, ...); the public wrappers in ``gradlab.cells.gru`` take
 (B, T, ...). Each step does one pass over W (two, W_rz then W_n, for 'cho', whose second
-product needs r first) with ``kernels.matvec``'s blocked products, split between a pair of
+product needs r first) with ``kernels.fast.matvec``'s blocked products, split between a pair of
 threads by units as in ``kernels.rnn``; the parameter gradients are matrix products after
 the backward sweep. Activations from ``kernels.activations``.
 """
@@ -28,7 +28,7 @@ from .rnn import flows, flush, outputs, quiet, time_halves
 
 
 def gru_forward_blocks(W, U, cho, pieces):
-    """For each piece, in blocks (``kernels.matvec``), the columns of W^T that give its units'
+    """For each piece, in blocks (``kernels.fast.matvec``), the columns of W^T that give its units'
     gates from h_{t-1} (for 'cho' only r and z, with W_n^T for W_n (r h_{t-1}) apart: Mn,
     else an empty stand-in) and of U^T for U x_t: (Mf, Mu, Mn)."""
     n = W.shape[1]

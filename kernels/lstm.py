@@ -14,7 +14,7 @@ States are s_t = (h_t, c_t). Layout is time-major, (T, B, ...); the public wrapp
 ``gradlab.cells.lstm`` take (B, T, ...). Each step does one recurrent product (with U x_t);
 the parameter gradients are one product each after the backward sweep.
 
-The recurrent products are ``kernels.matvec``'s blocked products (one pass over W per step,
+The recurrent products are ``kernels.fast.matvec``'s blocked products (one pass over W per step,
 no BLAS call, no per-step allocation), split between a pair of threads by units as in
 ``kernels.rnn``; the activations are ``kernels.activations``' vectorisable tanh and sigmoid.
 """
@@ -33,7 +33,7 @@ from .rnn import flows, flush, outputs, quiet, time_halves
 
 def lstm_forward_blocks(W, U, pieces):
     """For each piece, the columns of W^T and U^T that give its units' four gates, in blocks
-    (``kernels.matvec``): Mf (pieces, nb, n, width), Mu (pieces, nb, m, width)."""
+    (``kernels.fast.matvec``): Mf (pieces, nb, n, width), Mu (pieces, nb, m, width)."""
     cols = unit_columns(W.shape[1], pieces, 4)
     return blocked_pieces(W.T, cols), blocked_pieces(U.T, cols)
 

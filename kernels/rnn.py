@@ -125,7 +125,7 @@ def _no_skip(M):
 
 def forward_blocks(W, U, Ws, pieces):
     """For each piece, the columns of W^T, U^T (and Ws^T) that give its units' z_t, in blocks
-    (``kernels.matvec.blocked``): Mf (pieces, nb, n, width), Mu, Ms. They depend on the
+    (``kernels.fast.matvec.blocked``): Mf (pieces, nb, n, width), Mu, Ms. They depend on the
     weights only (``gradlab`` keeps them with the Params)."""
     units = unit_columns(W.shape[0], pieces, 1)
     Mf = blocked_pieces(W.T, units)

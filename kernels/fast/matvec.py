@@ -158,7 +158,7 @@ def blocked_product(Ab, h, out, accumulate, j0, j1):
         _block(Ab[k], h, out[k * width: (k + 1) * width], accumulate, j0, j1)
 
 
-# A thread of a pair owns units [lo, hi) of n (``kernels.sync``). Its rows of a weight matrix
+# A thread of a pair owns units [lo, hi) of n (``kernels.fast.sync``). Its rows of a weight matrix
 # made of ``gates`` blocks of n rows are k n + [lo, hi) in each block; the partner's are the
 # rest. The sweeps sum over their own rows first and over the partner's once it has
 # published them; these two fix that order, so one thread running both pieces does the

@@ -1,4 +1,4 @@
-"""kernels.matvec: the blocked recurrent product against the obvious loop, bit for bit."""
+"""kernels.fast.matvec: the blocked recurrent product against the obvious loop, bit for bit."""
 
 import numpy as np
 import pytest
