@@ -1,9 +1,9 @@
-"""The ``gradlab`` command: open the lab, play a scene live, render a scene, run benchmarks.
+"""The ``gradlab`` command: open the lab, play a scene live, render a scene, train a model.
 
     gradlab [lab] [FILE.toml] [--theme dark|light] [--rho X] [--layout NAME]   open the lab
     gradlab play FILE [SCENE] [--theme ...]           play a scene in the lab window
     gradlab render FILE [SCENE] -o OUT [--fps N] [--size WxH] [--theme ...] [--frames N]
-    gradlab bench [...]                               benchmarks (gradlab.bench)
+    gradlab train TASK [...]                          train a model headless (gradlab.train)
     gradlab warm                                      compile the kernels (gradlab.warm)
 
 User errors print one line ``gradlab: error: ...`` and exit 2. Without a display (none
@@ -196,7 +196,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog=PROG, description="See gradients vanish and explode in recurrent "
                      "networks.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log diagnostics")
-    sub = parser.add_subparsers(dest="command", metavar="{lab,play,render,bench,warm}")
+    sub = parser.add_subparsers(dest="command", metavar="{lab,play,render,train,warm}")
 
     lab = sub.add_parser("lab", help="open the lab (the default)")
     lab.add_argument("--theme", choices=THEMES, default="dark")
@@ -232,8 +232,6 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--no-progress", dest="progress", action="store_false",
                         help="no progress bar")
 
-    sub.add_parser("bench", help="run the benchmarks (arguments go to gradlab.bench)",
-                   add_help=False)
     sub.add_parser("warm", help="compile the kernels into numba's cache (make does this once)")
     train_cli.add_parser(sub)  # gradlab train TASK ... (gradlab.train.cli)
     return parser
@@ -242,8 +240,6 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``gradlab`` console script. Returns the exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] == ["bench"]:
-        return _bench(argv[1:])
     try:
         args = build_parser().parse_args(argv)
     except UsageError as e:
@@ -343,16 +339,6 @@ def _warm() -> int:
 
     print(f"{PROG}: kernels compiled and cached in {warm():.1f} s")
     return 0
-
-
-def _bench(argv: list[str]) -> int:
-    try:
-        from . import bench
-    except ModuleNotFoundError as e:
-        if e.name != f"{__package__}.bench":
-            raise
-        return _fail("the benchmarks (gradlab.bench) are not installed in this version")
-    return bench.main(argv)
 
 
 if __name__ == "__main__":

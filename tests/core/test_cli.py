@@ -114,23 +114,6 @@ def test_help_exits_0(capsys):
     assert "render" in capsys.readouterr().out
 
 
-def test_bench_is_dispatched_lazily(monkeypatch):
-    seen = []
-    fake = types.ModuleType("gradlab.bench")
-    fake.main = lambda argv: seen.append(argv) or 0
-    monkeypatch.setitem(sys.modules, "gradlab.bench", fake)
-    monkeypatch.setattr(gradlab, "bench", fake, raising=False)
-    assert main(["bench", "--quick", "-n", "3"]) == 0
-    assert seen == [["--quick", "-n", "3"]]
-
-
-def test_missing_bench_is_one_line_exit_2(monkeypatch, capsys):
-    monkeypatch.setitem(sys.modules, "gradlab.bench", None)  # import fails as if absent
-    monkeypatch.delattr(gradlab, "bench", raising=False)
-    assert main(["bench"]) == 2
-    assert "gradlab.bench" in one_line(capsys.readouterr().err)
-
-
 def test_lab_dispatches_to_the_app(monkeypatch):
     calls = []
     fake = types.ModuleType("gradlab.app")
