@@ -1,0 +1,300 @@
+"""Shared pieces of the panels that draw log10 values against the lag (spectrum, leaky, cells).
+
+Values arrive as log10 (they may lie far beyond float64's range, e.g. -2000), so they are
+drawn on a linear axis at their true height and labelled as powers of ten (``DecadeAxis``).
+``DecadeRange`` is the y frame: it follows the data (widening at once, narrowing only when
+the data use less than half of it) so the frame does not jitter while a slider moves.
+``FamilyPanel`` is the common panel for a family of gradient curves against the lag, with a
+key column beside the plot (colour, name, memory horizon) and the shared time cursor.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+
+from ..theme import Theme, pen, qfont, style_plot, superscript_power
+from .base import Panel
+
+MIN_DECADES = 6.0  # the y frame spans at least this many decades
+NICE_STEPS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000)
+
+# categorical colours for families of curves (the theme has two curve colours, not six)
+FAMILY_COLOURS = {
+    "dark": ("#4fc3f7", "#ffb74d", "#81c784", "#f06292", "#ba68c8", "#fff176", "#90a4ae"),
+    "light": ("#0d47a1", "#d84315", "#2e7d32", "#ad1457", "#6a1b9a", "#00838f", "#5d4037"),
+}
+
+
+def family_colour(theme: Theme, k: int) -> str:
+    colours = FAMILY_COLOURS.get(theme.name, FAMILY_COLOURS["dark"])
+    return colours[k % len(colours)]
+
+
+class DecadeAxis(pg.AxisItem):
+    """A linear axis over log10 values whose ticks read 10⁻³, 1, 10³, … (whole decades)."""
+
+    def __init__(self, orientation: str = "left", **kwargs):
+        super().__init__(orientation, **kwargs)
+        self.enableAutoSIPrefix(False)
+
+    def tickSpacing(self, minVal, maxVal, size):  # noqa: N802 (pyqtgraph's name)
+        span = max(float(maxVal) - float(minVal), 1e-9)
+        labels = max(2, int(size / 55))  # a label every ~55 px at most
+        major = next((s for s in NICE_STEPS if span / s <= labels), None)
+        if major is None:  # beyond 10^4 decades per label: a power of ten of decades
+            major = 10 ** math.ceil(math.log10(span / labels))
+        minor = 1 if major <= 10 and span <= 80 else major
+        return [(major, 0), (minor, 0)] if minor != major else [(major, 0)]
+
+    def tickStrings(self, values, scale, spacing):  # noqa: N802 (pyqtgraph's name)
+        return [superscript_power(int(round(v))) if abs(v - round(v)) < 1e-6 else ""
+                for v in values]
+
+
+class DecadeRange:
+    """The y frame (in decades) of a plot whose data are log10 values: it holds 10⁰ and the
+    data, at least MIN_DECADES tall; widens as soon as data leave it, narrows only when the
+    data use less than half of it."""
+
+    def __init__(self):
+        self.lo, self.hi = -MIN_DECADES - 1.0, 1.0  # before any data; the first fit replaces it
+        self._fitted = False
+
+    def update(self, values) -> bool:
+        """Fit ``values`` (any shape, non-finite ignored); True when the frame changed."""
+        v = np.asarray(values, dtype=float)
+        v = v[np.isfinite(v)]
+        lo = min(0.0, float(v.min())) if v.size else -MIN_DECADES / 2
+        hi = max(0.0, float(v.max())) if v.size else MIN_DECADES / 2
+        if hi - lo < MIN_DECADES:  # room below: gradient curves mostly fall
+            lo = hi - MIN_DECADES
+        inside = self.lo <= lo and hi <= self.hi
+        snug = (hi - lo) >= 0.5 * (self.hi - self.lo)
+        if inside and snug and self._fitted:
+            return False
+        self._fitted = True
+        pad = 0.08 * (hi - lo)
+        self.lo, self.hi = math.floor(lo - pad), math.ceil(hi + pad)
+        return True
+
+
+def nan_joined(x: np.ndarray, Y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Curves Y (k, L) over x (L,) as one polyline with a nan between curves (for one
+    PlotDataItem with connect='finite'): x and y of length k (L + 1)."""
+    k, L = Y.shape
+    xs = np.empty((k, L + 1))
+    ys = np.empty((k, L + 1))
+    xs[:, :L] = x
+    xs[:, L] = np.nan
+    ys[:, :L] = Y
+    ys[:, L] = np.nan
+    return xs.ravel(), ys.ravel()
+
+
+def finite_curve(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, tuple | None]:
+    """The finite points of a curve, and where it ends if it stops early: (x_end, y_end) of the
+    last finite point before the first non-finite value (an exact zero: -inf; an overflowed
+    state: nan), else None."""
+    ok = np.isfinite(y)
+    end = None
+    if ok.any() and not ok.all():
+        first_bad = int(np.argmin(ok[int(np.argmax(ok)):])) + int(np.argmax(ok))
+        if first_bad > 0 and ok[first_bad - 1]:
+            end = (float(x[first_bad - 1]), float(y[first_bad - 1]))
+    return x[ok], y[ok], end
+
+
+def horizon_text(h: int, steps: int) -> str:
+    """'23 steps', or '> 60 steps' when the gradient keeps 1e-3 of itself over all T."""
+    return f"> {steps} steps" if h < 0 else f"{h} steps"
+
+
+class FamilyPanel(Panel):
+    """A family of log10 gradient curves against the lag, in one plot, with a key column.
+
+    Subclasses call ``_build(count, title)``, then in ``show`` pass their curves to
+    ``_draw(lags, curves, labels, notes, horizons, current)``.
+    """
+
+    title = ""
+    y_label = "‖∂L/∂h<sub>T−l</sub>‖"
+    x_label = "lag l (steps back from T)"
+    key_title = "memory horizon"
+
+    def _build(self, count: int) -> None:
+        self.plot = self.graphics.addPlot(row=0, col=0,
+                                          axisItems={"left": DecadeAxis("left")})
+        self.plot.setMouseEnabled(x=False, y=False)
+        self.plot.setMenuEnabled(False)
+        self.plot.hideButtons()
+        self.plot.disableAutoRange()
+        self.key = self.graphics.addLabel("", row=0, col=1, justify="left")
+        self.graphics.ci.layout.setColumnStretchFactor(0, 4)
+        self.graphics.ci.layout.setColumnStretchFactor(1, 0)
+        self.curves = [self.plot.plot(antialias=True) for _ in range(count)]
+        self.ends = pg.ScatterPlotItem(symbol="x", size=18)  # curves that stop (0 or nan)
+        self.marks = pg.ScatterPlotItem(symbol="o", size=16)  # each curve's memory horizon
+        self.plot.addItem(self.ends)
+        self.plot.addItem(self.marks)
+        self.horizon_line = pg.InfiniteLine(angle=0, movable=False)  # 10^-3 of lag 0
+        self.cursor = pg.InfiniteLine(angle=90, movable=False)
+        for item in (self.horizon_line, self.cursor):
+            self.plot.addItem(item, ignoreBounds=True)
+        self.cursor.hide()
+        self.cursor.setZValue(8)
+        self.yrange = DecadeRange()
+        self._steps = None
+        self._rows: list = []
+        self._count = 0
+
+    # -- contract ---------------------------------------------------------------------------
+    def apply_theme(self, theme: Theme) -> None:
+        super().apply_theme(theme)
+        style_plot(self.plot, theme, title=self.title, x=self.x_label, y=self.y_label)
+        self.cursor.setPen(pen(theme.muted, theme.ref_width, dashed=True))
+        self.horizon_line.setPen(pen(theme.muted, 1.5, dashed=True))
+        self.ends.setPen(pg.mkPen(theme.overflow, width=3))
+        self.marks.setPen(pg.mkPen(theme.background, width=2))
+        self._style_curves()
+        self._write_key()
+
+    def frame(self, config) -> None:
+        steps = config.steps
+        if steps != self._steps:
+            self._steps = steps
+            self.plot.setXRange(0, steps, padding=0.02)
+            self.set_cursor(self._cursor_t if hasattr(self, "_cursor_t") else None)
+        self.plot.setYRange(self.yrange.lo, self.yrange.hi, padding=0)
+
+    def set_cursor(self, t: int | None) -> None:
+        self._cursor_t = t
+        steps = self._steps
+        if not t or steps is None or not 1 <= t <= steps:
+            self.cursor.hide()
+            return
+        self.cursor.setValue(steps - t)
+        self.cursor.show()
+
+    # -- drawing ----------------------------------------------------------------------------
+    def _draw(self, lags, curves, rows, current: int, horizons) -> None:
+        """curves (k, L); rows: k key lines (html-free text); horizons (k,) lags (-1: > T)."""
+        lags = np.asarray(lags, dtype=float)
+        k = len(curves)
+        self._count = k
+        self._current = current
+        self._rows = list(rows)
+        ends, marks, mark_colours = [], [], []
+        for i, item in enumerate(self.curves):
+            if i >= k:
+                item.setData([], [])
+                item.hide()
+                continue
+            x, y, end = finite_curve(lags, np.asarray(curves[i], dtype=float))
+            item.setData(x, y)
+            item.show()
+            if end is not None:
+                ends.append(end)
+            h = int(horizons[i]) if horizons is not None else -1
+            if 0 <= h < len(lags) and np.isfinite(curves[i][h]):
+                marks.append((lags[h], float(curves[i][h])))
+                mark_colours.append(family_colour(self.theme, i))
+        self.ends.setData(pos=ends if ends else np.zeros((0, 2)))
+        self.marks.setData(pos=marks if marks else np.zeros((0, 2)),
+                           brush=[pg.mkBrush(c) for c in mark_colours])
+        finite = np.asarray(curves, dtype=float)[:k]
+        if self.yrange.update(finite):
+            self.plot.setYRange(self.yrange.lo, self.yrange.hi, padding=0)
+        top = finite[current, 0] if k and np.isfinite(finite[current, 0]) else 0.0
+        self.horizon_line.setValue(top - 3.0)
+        self._style_curves()
+        self._write_key()
+
+    def _style_curves(self) -> None:
+        t = self.theme
+        current = getattr(self, "_current", -1)
+        for i, item in enumerate(self.curves):
+            width = t.line_width * (1.5 if i == current else 0.75)
+            item.setPen(pen(family_colour(t, i), width))
+            item.setZValue(3 if i == current else 1)
+        self.marks.setZValue(4)
+        self.ends.setZValue(4)
+
+    def _write_key(self) -> None:
+        t = self.theme
+        current = getattr(self, "_current", -1)
+        if not self._count:
+            self.key.setText("")
+            return
+        lines = [f'<span style="color:{t.muted}; font-size:{t.legend_pt}pt">'
+                 f"{self.key_title}</span>"]
+        for i, row in enumerate(self._rows[: self._count]):
+            colour = family_colour(t, i)
+            name, value = row
+            weight = "bold" if i == current else "normal"
+            size = self._value_pt(t, i == current)
+            lines.append(f'<span style="color:{colour}; font-size:{t.legend_pt}pt; '
+                         f'font-weight:{weight}">━━ {name}</span><br>'
+                         f'<span style="color:{colour}; font-size:{size}pt; '
+                         f'font-weight:{weight}">&nbsp;&nbsp;&nbsp;{value}</span>')
+        self.key.setText("<br>".join(lines))
+
+    def _value_pt(self, t: Theme, current: bool) -> int:
+        """Type size of a key value (the readout): the current curve's larger."""
+        return t.legend_pt + 2 if current else t.legend_pt
+
+    def key_values(self) -> list[str]:
+        """The key as drawn: one (name, value) pair per curve shown."""
+        return list(self._rows[: self._count])
+
+
+def exit_mark(x: np.ndarray, y: np.ndarray, lo: float, hi: float) -> tuple | None:
+    """Where a curve leaves the frame [lo, hi] for good: (x at the edge, the edge, the
+    curve's last value, +1 up / -1 down), or None if it ends inside."""
+    y = np.asarray(y, dtype=float)
+    ok = np.isfinite(y)
+    if not ok.any():
+        return None
+    last = float(y[ok][-1])
+    if lo <= last <= hi:
+        return None
+    up = last > hi
+    edge = hi if up else lo
+    inside = (y <= hi) if up else (y >= lo)
+    inside &= ok
+    k = int(np.nonzero(inside)[0][-1]) + 1 if inside.any() else 0  # first point beyond
+    k = min(k, len(y) - 1)
+    return float(x[k]), edge, last, 1 if up else -1
+
+
+class ExitMarks:
+    """Marks where curves leave a plot's frame: '▲ 10⁸' at the top edge (the value the curve
+    reaches at its last lag), '▼ 10⁻⁴⁰' at the bottom, in the curve's colour."""
+
+    def __init__(self, plot, count: int):
+        self.labels = [pg.TextItem(anchor=(0.5, 0.0)) for _ in range(count)]
+        for label in self.labels:
+            plot.addItem(label, ignoreBounds=True)
+            label.setZValue(9)
+            label.hide()
+
+    def style(self, theme: Theme, colours) -> None:
+        for label, colour in zip(self.labels, colours):
+            label.setColor(colour)
+            label.setFont(qfont(theme, theme.legend_pt, bold=True))
+            label.fill = pg.mkBrush(theme.background + "c0")
+
+    def update(self, i: int, x, y, lo: float, hi: float) -> None:
+        label = self.labels[i]
+        mark = exit_mark(np.asarray(x, dtype=float), y, lo, hi)
+        if mark is None:
+            label.hide()
+            return
+        xe, edge, last, direction = mark
+        arrow = "▲" if direction > 0 else "▼"
+        label.setText(f"{arrow} {superscript_power(int(round(last)))}")
+        label.setAnchor((0.5, 0.0) if direction > 0 else (0.5, 1.0))
+        label.setPos(xe, edge)
+        label.show()
