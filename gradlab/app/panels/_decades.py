@@ -281,7 +281,7 @@ class ExitMarks:
             label.hide()
 
     def style(self, theme: Theme, colours) -> None:
-        for label, colour in zip(self.labels, colours):
+        for label, colour in zip(self.labels, colours, strict=False):
             label.setColor(colour)
             label.setFont(qfont(theme, theme.legend_pt, bold=True))
             label.fill = pg.mkBrush(theme.background + "c0")

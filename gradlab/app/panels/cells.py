@@ -44,7 +44,7 @@ class CellsPanel(FamilyPanel):
         steps = snapshot.config.steps
         rows = [(label, f"{growth_text(float(g))}<br>&nbsp;&nbsp;&nbsp;"
                  f"horizon {horizon_text(int(h), steps)}")
-                for label, g, h in zip(res.labels, res.growth, res.horizons)]
+                for label, g, h in zip(res.labels, res.growth, res.horizons, strict=True)]
         self._draw(res.lags, res.log10_norms, rows, int(res.current), res.horizons)
         rho = snapshot.config.spectral_radius
         self.plot.setTitle(f"gradient by cell at ρ = {rho:.2f}", color=self.theme.foreground,

@@ -47,8 +47,8 @@ def pair_presets(name: str, base: np.ndarray, pair: np.ndarray) -> tuple:
     partners of the drawn basis must get conjugate (here: equal) values for W to stay real."""
     if np.array_equal(conjugate_pairs(np.asarray(base)), pair):
         return preset_eigs(name, base)
-    values = dict(zip(("diag(0.5, 1.5)", "golden ratio"),
-                      ((0.5, 1.5), ((1 + 5 ** 0.5) / 2, (1 - 5 ** 0.5) / 2))))[name]
+    values = {"diag(0.5, 1.5)": (0.5, 1.5),
+              "golden ratio": ((1 + 5 ** 0.5) / 2, (1 - 5 ** 0.5) / 2)}[name]
     out = [0.0] * len(base)
     k = 0
     for i in range(len(base)):

@@ -59,7 +59,7 @@ class LeakyPanel(FamilyPanel):
             return
         steps = snapshot.config.steps
         rows = [(leak_label(float(a), fam.spread), horizon_text(int(h), steps))
-                for a, h in zip(fam.leaks, fam.horizons)]
+                for a, h in zip(fam.leaks, fam.horizons, strict=True)]
         self._draw(fam.lags, fam.log10_norms, rows, int(fam.current), fam.horizons)
         note = "  ·  per-unit leaks, log-uniform in [a, 1]" if fam.spread != "one" else ""
         self.plot.setTitle(self.title + note, color=self.theme.foreground,
