@@ -93,7 +93,7 @@ def test_leak_down_memory_horizon_longer(panel, lab):
 def test_spread_is_noted(panel, lab):
     cfg = LabConfig(leak=0.2, leak_spread="log-uniform", spectral_radius=0.9)
     shown(panel, lab, cfg)
-    assert "per-unit leaks" in panel.plot.titleLabel.text
+    assert "per-unit leaks" in panel.key.text
     assert "a = 0.2…1 (γ = 1…5)" in [name for name, _ in panel.key_values()]
 
 

@@ -99,7 +99,7 @@ def test_truncated_spectrum_is_noted(panel, lab, monkeypatch):
     monkeypatch.setattr(spectrum_measure, "JACOBIAN_BYTES", 8 * 8 * 8 * 20)
     sp = shown(panel, lab, LabConfig(hidden=8, steps=60, seed=3))
     assert sp.truncated and len(sp.lags) == 20
-    assert "last 20 of 60 steps" in panel.plot.titleLabel.text
+    assert "last 20 of 60" in panel.plot.titleLabel.text
     assert panel.plot.vb.viewRange()[0][1] < 25  # the x axis covers the lags computed
 
 

@@ -115,11 +115,12 @@ def horizon_text(h: int, steps: int) -> str:
 class FamilyPanel(Panel):
     """A family of log10 gradient curves against the lag, in one plot, with a key column.
 
-    Subclasses call ``_build(count, title)``, then in ``show`` pass their curves to
-    ``_draw(lags, curves, labels, notes, horizons, current)``.
+    Subclasses call ``_build(count)``, then in ``show`` pass their curves to
+    ``_draw(lags, curves, rows, current, horizons)``. No plot title (the subtitle says what
+    the panel shows, and every line of height goes to the curves); ``key_title`` heads the
+    key.
     """
 
-    title = ""
     y_label = "‖∂L/∂h<sub>T−l</sub>‖"
     x_label = "lag l (steps back from T)"
     key_title = "memory horizon"
@@ -153,7 +154,8 @@ class FamilyPanel(Panel):
     # -- contract ---------------------------------------------------------------------------
     def apply_theme(self, theme: Theme) -> None:
         super().apply_theme(theme)
-        style_plot(self.plot, theme, title=self.title, x=self.x_label, y=self.y_label)
+        style_plot(self.plot, theme, title="", x=self.x_label, y=self.y_label)
+        self.plot.setTitle(None)
         self.cursor.setPen(pen(theme.muted, theme.ref_width, dashed=True))
         self.horizon_line.setPen(pen(theme.muted, 1.5, dashed=True))
         self.ends.setPen(pg.mkPen(theme.overflow, width=3))

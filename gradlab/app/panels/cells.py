@@ -30,7 +30,6 @@ class CellsPanel(FamilyPanel):
     subtitle = ("cells side by side: the gradient reaching l steps back for every cell, "
                 "same input, same spectral radius ρ; dots: memory horizon (10⁻³)")
     measures = ("cells",)
-    title = "gradient by cell"
     key_title = "growth · horizon"
 
     def __init__(self, theme: Theme):
@@ -42,13 +41,11 @@ class CellsPanel(FamilyPanel):
         res = snapshot["cells"]
         self.frame(snapshot.config)
         steps = snapshot.config.steps
+        self.key_title = f"at ρ = {snapshot.config.spectral_radius:.2f}<br>growth · horizon"
         rows = [(label, f"{growth_text(float(g))}<br>&nbsp;&nbsp;&nbsp;"
                  f"horizon {horizon_text(int(h), steps)}")
                 for label, g, h in zip(res.labels, res.growth, res.horizons, strict=True)]
         self._draw(res.lags, res.log10_norms, rows, int(res.current), res.horizons)
-        rho = snapshot.config.spectral_radius
-        self.plot.setTitle(f"gradient by cell at ρ = {rho:.2f}", color=self.theme.foreground,
-                           size=f"{self.theme.title_pt}pt")
 
     def curve_data(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """The curves as drawn: {cell label: (lags, log10 norms)}."""

@@ -22,7 +22,7 @@ from PySide6.QtCore import Qt
 
 from gradlab.measures.eigen import conjugate_pairs, preset_eigs
 
-from ..theme import Theme, pen, qfont, style_plot
+from ..theme import Theme, pen, style_plot
 from ._decades import family_colour
 from .base import Panel
 
@@ -103,8 +103,8 @@ class DraggableScatter(pg.ScatterPlotItem):
 
 class EigenPanel(Panel):
     name = "eigen"
-    subtitle = ("eigenvalues λ in the complex plane: inside the unit circle a direction "
-                "shrinks at every step, outside it grows — drag one to change W")
+    subtitle = ("eigenvalues: inside the unit circle a direction shrinks at every step, "
+                "outside it grows — drag one")
     measures = ("eigen",)
 
     def __init__(self, theme: Theme):
@@ -125,9 +125,7 @@ class EigenPanel(Panel):
         for z, item in enumerate((self.leaky_points, self.step_points, self.points)):
             self.plot.addItem(item)
             item.setZValue(3 + z)
-        self.readout = pg.TextItem(anchor=(0.0, 0.0))
-        self.plot.addItem(self.readout, ignoreBounds=True)
-        self.readout.setZValue(10)
+        self.plot.vb.sigResized.connect(self._fit_to_size)
 
         self.eigen = None  # the last Eigen shown
         self.dragging = False
@@ -146,7 +144,7 @@ class EigenPanel(Panel):
         style_plot(self.plot, t, title=self._title, x=X_LABEL, y=Y_LABEL)
         self.unit.setPen(pen(t.foreground, t.ref_width))
         self.rho_circle.setPen(pen(t.reference, t.ref_width, dashed=True))
-        size = max(12, round(t.tick_pt * 1.2))
+        size = self._marker_size()
         self.points.setBrush(pg.mkBrush(t.eig))
         self.points.setPen(pg.mkPen(t.background, width=1.5))
         self.points.setSize(size)
@@ -156,9 +154,6 @@ class EigenPanel(Panel):
         self.step_points.setBrush(pg.mkBrush(self._step_colour()))
         self.step_points.setPen(pg.mkPen(t.background, width=1.0))
         self.step_points.setSize(max(9, round(0.75 * size)))
-        self.readout.setColor(t.accent)
-        self.readout.setFont(qfont(t, t.legend_pt, bold=True))
-        self.readout.fill = pg.mkBrush(t.background + "c0")
         self._write_key()
 
     def frame(self, config) -> None:
@@ -184,11 +179,6 @@ class EigenPanel(Panel):
             v = np.zeros(0, complex) if values is None else np.asarray(values)
             v = v[np.isfinite(v)]
             item.setData(v.real, v.imag)
-        title = f"eigenvalues λ of {e.matrix_label}"
-        if title != self._title:
-            self._title = title
-            self.plot.setTitle(title, color=self.theme.foreground,
-                               size=f"{self.theme.title_pt}pt")
         self._write_key()
         self.frame(c)
         if not self.dragging:
@@ -250,7 +240,6 @@ class EigenPanel(Panel):
             self._frame = r
             self.plot.setXRange(-r, r, padding=0)
             self.plot.setYRange(-r, r, padding=0)
-        self.readout.setPos(-r, r)
 
     def _widen_for(self, e) -> None:
         """Widen the frame when some drawn eigenvalue lies outside it."""
@@ -265,16 +254,28 @@ class EigenPanel(Panel):
         self._set_frame(max(self._config_frame, need))
 
     def _show_readout(self, z: complex | None) -> None:
+        """The plot title: what the dots are, or while dragging the value being set."""
         if z is None:
-            if self.eigen is None:
-                self.readout.setText("")
-                return
-            top = float(np.max(np.abs(self._rho * self._base))) if self._base is not None \
-                else 0.0
-            self.readout.setText(f"max |λ| = {top:.2f}")
-            return
-        sign = "±" if abs(z.imag) > 0 else "+"
-        self.readout.setText(f"λ = {z.real:.2f} {sign} {abs(z.imag):.2f}i   |λ| = {abs(z):.2f}")
+            label = "W" if self.eigen is None else self.eigen.matrix_label
+            text, colour = f"eigenvalues λ of {label}", self.theme.foreground
+        else:
+            im = f" ± {abs(z.imag):.2f}i" if z.imag != 0 else ""
+            text, colour = f"λ = {z.real:.2f}{im}   |λ| = {abs(z):.2f}", self.theme.accent
+        if text != self._title:
+            self._title = text
+            self.plot.setTitle(text, color=colour, size=f"{self.theme.title_pt}pt")
+
+    def _marker_size(self) -> int:
+        """Markers sized to the plot (n dots on a small circle must not merge), at most
+        the tick type's size."""
+        width = self.plot.vb.width() or 400.0
+        return int(np.clip(width / 28.0, 8, max(12, round(self.theme.tick_pt * 1.2))))
+
+    def _fit_to_size(self, *_) -> None:
+        size = self._marker_size()
+        self.points.setSize(size)
+        self.leaky_points.setSize(size)
+        self.step_points.setSize(max(7, round(0.75 * size)))
 
     def _leaky_colour(self) -> str:
         return family_colour(self.theme, 2)
@@ -285,18 +286,19 @@ class EigenPanel(Panel):
     def _write_key(self) -> None:
         t = self.theme
         e = self.eigen
-        parts = [f'<span style="color:{t.eig}">● λ of W</span>']
-        if e is not None and e.matrix_label != "W":
-            parts = [f'<span style="color:{t.eig}">● λ of {e.matrix_label}</span>']
+        gap = "&nbsp;&nbsp;&nbsp;"
+        label = "W" if e is None or e.matrix_label == "W" else e.matrix_label
+        first = [f'<span style="color:{t.eig}">● λ of {label}</span>']
         if e is not None and e.leaky is not None:
-            parts.append(f'<span style="color:{self._leaky_colour()}">◆ leaky step</span>')
+            first.append(f'<span style="color:{self._leaky_colour()}">◆ leaky step</span>')
+        lines = [gap.join(first)]
         if e is not None and e.step is not None:
-            parts.append(f'<span style="color:{self._step_colour()}">▲ J<sub>t</sub> at '
-                         f"t = {e.cursor}</span>")
-        circles = (f'<span style="color:{t.foreground}">━━ |λ| = 1</span>&nbsp;&nbsp;&nbsp;'
-                   f'<span style="color:{t.reference}">╍╍ |λ| = ρ</span>')
-        self.key.setText("&nbsp;&nbsp;&nbsp;".join(parts) + "<br>" + circles,
-                         size=f"{t.legend_pt}pt")
+            lines.append(f'<span style="color:{self._step_colour()}">▲ step Jacobian '
+                         f"J<sub>t</sub> at t = {e.cursor}</span>")
+        rho = "ρ" if e is None else f"ρ = {self._rho:.2f}"
+        lines.append(f'<span style="color:{t.foreground}">━━ |λ| = 1</span>{gap}'
+                     f'<span style="color:{t.reference}">╍╍ |λ| = {rho}</span>')
+        self.key.setText("<br>".join(lines), size=f"{t.legend_pt}pt")
 
 
 PANEL = EigenPanel

@@ -32,7 +32,6 @@ class LeakyPanel(FamilyPanel):
     subtitle = ("leaky units: the gradient reaching l steps back for several leaks a "
                 "(γ = 1/a); dots: memory horizon, where it has fallen to 10⁻³")
     measures = ("leaky",)
-    title = "gradient for several leaks a"
 
     def __init__(self, theme: Theme):
         super().__init__(theme)
@@ -58,12 +57,11 @@ class LeakyPanel(FamilyPanel):
             self._draw(fam.lags, np.zeros((0, len(fam.lags))), [], -1, [])
             return
         steps = snapshot.config.steps
+        self.key_title = ("memory horizon" if fam.spread == "one" else
+                          "memory horizon<br>(per-unit leaks,<br>log-uniform in [a, 1])")
         rows = [(leak_label(float(a), fam.spread), horizon_text(int(h), steps))
                 for a, h in zip(fam.leaks, fam.horizons, strict=True)]
         self._draw(fam.lags, fam.log10_norms, rows, int(fam.current), fam.horizons)
-        note = "  ·  per-unit leaks, log-uniform in [a, 1]" if fam.spread != "one" else ""
-        self.plot.setTitle(self.title + note, color=self.theme.foreground,
-                           size=f"{self.theme.title_pt}pt")
 
     def _value_pt(self, t: Theme, current: bool) -> int:
         return t.summary_pt + 4 if current else t.legend_pt + 2
@@ -82,7 +80,6 @@ class LeakyPanel(FamilyPanel):
         self.horizon_line.setVisible(applies)
         self.message.setVisible(not applies)
         if not applies:
-            self.plot.setTitle("")
             self.key.setText("")
         self._place_message()
 

@@ -21,13 +21,13 @@ from .base import Panel
 
 MAX_FAN_POINTS = 120_000  # the interior of the fan is thinned to about this many points
 X_LABEL = "lag l (steps back from T)"
-LYAP_TITLE = "Lyapunov exponents"
+LYAP_TITLE = "Lyapunov"
 
 
 class SpectrumPanel(Panel):
     name = "spectrum"
-    subtitle = ("spectrum: every singular value of the Jacobian product over l steps back "
-                "from T (every direction a gradient can take), and the Lyapunov exponents")
+    subtitle = ("spectrum: every singular value of the Jacobian over l steps back from T, "
+                "and the Lyapunov exponents")
     measures = ("spectrum",)
 
     def __init__(self, theme: Theme):
@@ -43,7 +43,7 @@ class SpectrumPanel(Panel):
             p.hideButtons()
             p.disableAutoRange()
         # the key sits under the fan (a legend box inside would cover curves)
-        self.key = g.addLabel("", row=1, col=0)
+        self.key = g.addLabel("", row=1, col=0, colspan=2)
         # one item for the interior of the fan (nan-separated), the two edges on top
         self.fan = pg.PlotDataItem(connect="finite", antialias=False)
         self.bottom = pg.PlotDataItem(antialias=True)
@@ -71,7 +71,7 @@ class SpectrumPanel(Panel):
         self._steps = None
         self._lags = 0
         self._cursor_t = None
-        self._title = "singular values of ∂h<sub>T</sub>/∂h<sub>T−l</sub>"
+        self._title = "σ<sub>i</sub> of ∂h<sub>T</sub>/∂h<sub>T−l</sub>"
         self.apply_theme(theme)
 
     # -- contract -------------------------------------------------------------------------
@@ -79,8 +79,8 @@ class SpectrumPanel(Panel):
         super().apply_theme(theme)
         t = theme
         style_plot(self.plot, t, title=self._title, x=X_LABEL, y="σ<sub>i</sub>")
-        style_plot(self.lyap_plot, t, title=LYAP_TITLE, x="index i",
-                   y="λ<sub>i</sub> per step")
+        style_plot(self.lyap_plot, t, title=LYAP_TITLE, x="i",
+                   y="exponent λ<sub>i</sub> per step")
         self.top.setPen(pen(t.grad, t.line_width))
         self.bottom.setPen(pen(t.grad, max(1.0, 0.5 * t.line_width)))
         self.fan.setPen(pg.mkPen(t.grad + "66", width=1))
@@ -101,9 +101,8 @@ class SpectrumPanel(Panel):
         t = self.theme
         g, r, f = t.grad, t.reference, t.foreground
         self.key.setText(
-            f'<span style="color:{g}; font-weight:bold">━━ σ<sub>1</sub> largest</span>'
-            f'&nbsp;&nbsp;<span style="color:{g}">── σ<sub>d</sub> smallest</span>'
-            f'&nbsp;&nbsp;<span style="color:{g}">(faint: all between)</span><br>'
+            f'<span style="color:{g}; font-weight:bold">━━ largest σ<sub>1</sub></span>'
+            f'&nbsp;&nbsp;&nbsp;<span style="color:{g}">── smallest σ<sub>d</sub></span><br>'
             f'<span style="color:{f}">╍╍ σ<sub>max</sub>(W)<sup>l</sup></span>'
             f'&nbsp;&nbsp;&nbsp;<span style="color:{r}">╍╍ ρ<sup>l</sup></span>',
             size=f"{t.legend_pt}pt")
@@ -134,11 +133,11 @@ class SpectrumPanel(Panel):
         self.rho_guide.setData(lags, sp.log10_rho)
 
         state = "h" if sp.state_label == "h" else "s"
-        title = f"singular values of ∂{state}<sub>T</sub>/∂{state}<sub>T−l</sub>"
+        title = f"σ<sub>i</sub> of ∂{state}<sub>T</sub>/∂{state}<sub>T−l</sub>"
         if sp.state_label != "h":
             title += f", s = {sp.state_label}"
         if sp.truncated:
-            title += f" · last {L} of {c.steps} steps"
+            title += f" · last {L} of {c.steps}"
         if title != self._title:
             self._title = title
             self.plot.setTitle(title, color=self.theme.foreground,
