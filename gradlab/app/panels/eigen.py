@@ -18,11 +18,12 @@ import time
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtGui import QFontMetrics
 
 from gradlab.measures.eigen import conjugate_pairs, preset_eigs
 
-from ..theme import Theme, pen, style_plot
+from ..theme import Theme, pen, qfont, style_plot
 from ._decades import family_colour
 from .base import Panel
 
@@ -31,6 +32,9 @@ Y_LABEL = "Im λ"
 THROTTLE_S = 0.08  # at most one edit every 80 ms while dragging (and one on release)
 MAX_BASE = 9.99  # LabConfig.eigs allows |λ| <= 10 at radius 1
 MAX_FRAME = 12.0  # the frame never widens beyond this half-width
+# the content block of a gated cell's W, by its math name (Eigen.matrix_label is a phrase)
+SHORT_MATRIX = {("lstm", "the content block of W"): "W<sub>g</sub>",
+                ("gru", "the content block of W"): "W<sub>n</sub>"}
 _THETA = np.linspace(0.0, 2.0 * np.pi, 241)
 
 
@@ -103,8 +107,8 @@ class DraggableScatter(pg.ScatterPlotItem):
 
 class EigenPanel(Panel):
     name = "eigen"
-    subtitle = ("eigenvalues: inside the unit circle a direction shrinks at every step, "
-                "outside it grows — drag one")
+    subtitle = ("eigenvalues (drag one): inside the unit circle a direction shrinks, "
+                "outside it grows")
     measures = ("eigen",)
 
     def __init__(self, theme: Theme):
@@ -120,17 +124,20 @@ class EigenPanel(Panel):
         self.unit = self.plot.plot(np.cos(_THETA), np.sin(_THETA), antialias=True)
         self.rho_circle = self.plot.plot(antialias=True)
         self.leaky_points = pg.ScatterPlotItem(symbol="d", antialias=True)
-        self.step_points = pg.ScatterPlotItem(symbol="t", antialias=True)
+        self.step_points = pg.ScatterPlotItem(symbol="t1", antialias=True)
         self.points = DraggableScatter(self.drag, symbol="o", antialias=True)
         for z, item in enumerate((self.leaky_points, self.step_points, self.points)):
             self.plot.addItem(item)
             item.setZValue(3 + z)
         self.plot.vb.sigResized.connect(self._fit_to_size)
+        self._key_beside = False
+        self.graphics.installEventFilter(self)
 
         self.eigen = None  # the last Eigen shown
         self.dragging = False
         self._base: np.ndarray | None = None  # (n,) working copy at radius 1
         self._rho = 1.0
+        self._cell = "rnn"
         self._frame = None
         self._config_frame = 1.6
         self._last_emit = 0.0
@@ -166,6 +173,7 @@ class EigenPanel(Panel):
         e = snapshot["eigen"]
         c = snapshot.config
         self.eigen = e
+        self._cell = c.cell
         self._rho = c.spectral_radius
         self._pair = np.asarray(e.pair)
         self._real_only = bool(e.real_only)
@@ -256,26 +264,59 @@ class EigenPanel(Panel):
     def _show_readout(self, z: complex | None) -> None:
         """The plot title: what the dots are, or while dragging the value being set."""
         if z is None:
-            label = "W" if self.eigen is None else self.eigen.matrix_label
+            label = self._matrix()
             text, colour = f"eigenvalues λ of {label}", self.theme.foreground
         else:
             im = f" ± {abs(z.imag):.2f}i" if z.imag != 0 else ""
-            text, colour = f"λ = {z.real:.2f}{im}   |λ| = {abs(z):.2f}", self.theme.accent
+            text, colour = f"|λ| = {abs(z):.2f}  ·  λ = {z.real:.2f}{im}", self.theme.accent
+            room = self.plot.vb.width() or 400.0
+            font = qfont(self.theme, self.theme.title_pt)
+            if 1.2 * QFontMetrics(font).horizontalAdvance(text) > room:  # keep what matters
+                text = f"|λ| = {abs(z):.2f}"
         if text != self._title:
             self._title = text
             self.plot.setTitle(text, color=colour, size=f"{self.theme.title_pt}pt")
 
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt's name)
+        if watched is self.graphics and event.type() == QEvent.Type.Resize:
+            self._place_key()
+        return False
+
+    def _place_key(self) -> None:
+        """The key beside the (square) plot in a wide panel, under it in a tall one."""
+        beside = self.graphics.width() > 1.45 * self.graphics.height()
+        if beside == self._key_beside:
+            return
+        self._key_beside = beside
+        layout = self.graphics.ci
+        layout.removeItem(self.key)
+        if beside:
+            layout.addItem(self.key, row=0, col=1)
+        else:
+            layout.addItem(self.key, row=1, col=0)
+        self._write_key()
+
     def _marker_size(self) -> int:
         """Markers sized to the plot (n dots on a small circle must not merge), at most
         the tick type's size."""
-        width = self.plot.vb.width() or 400.0
-        return int(np.clip(width / 28.0, 8, max(12, round(self.theme.tick_pt * 1.2))))
+        vb = self.plot.vb
+        side = min(vb.width(), vb.height()) or 400.0
+        unit_px = side / (2.0 * (self._frame or 1.6))  # pixels per unit of λ
+        n = 32 if self.eigen is None else max(8, len(self.eigen.eigvals))
+        return int(np.clip(0.6 * 2.0 * np.pi * unit_px / n, 8, max(12, self.theme.tick_pt)))
 
     def _fit_to_size(self, *_) -> None:
         size = self._marker_size()
         self.points.setSize(size)
         self.leaky_points.setSize(size)
         self.step_points.setSize(max(7, round(0.75 * size)))
+
+    def _matrix(self) -> str:
+        """A short name of the matrix whose eigenvalues are drawn (titles must stay short)."""
+        e = self.eigen
+        if e is None:
+            return "W"
+        return SHORT_MATRIX.get((self._cell, e.matrix_label), e.matrix_label)
 
     def _leaky_colour(self) -> str:
         return family_colour(self.theme, 2)
@@ -286,16 +327,19 @@ class EigenPanel(Panel):
     def _write_key(self) -> None:
         t = self.theme
         e = self.eigen
-        gap = "&nbsp;&nbsp;&nbsp;"
-        label = "W" if e is None or e.matrix_label == "W" else e.matrix_label
+        gap = "<br>" if self._key_beside else "&nbsp;&nbsp;&nbsp;"
+        label = self._matrix()
         first = [f'<span style="color:{t.eig}">● λ of {label}</span>']
         if e is not None and e.leaky is not None:
             first.append(f'<span style="color:{self._leaky_colour()}">◆ leaky step</span>')
         lines = [gap.join(first)]
         if e is not None and e.step is not None:
-            lines.append(f'<span style="color:{self._step_colour()}">▲ step Jacobian '
+            brk = "<br>&nbsp;&nbsp;&nbsp;&nbsp;" if self._key_beside else " "
+            lines.append(f'<span style="color:{self._step_colour()}">▲ step Jacobian{brk}'
                          f"J<sub>t</sub> at t = {e.cursor}</span>")
         rho = "ρ" if e is None else f"ρ = {self._rho:.2f}"
+        if self._key_beside and e is not None:
+            rho = f"ρ<br>&nbsp;&nbsp;&nbsp;&nbsp;&nbsp;&nbsp;= {self._rho:.2f}"
         lines.append(f'<span style="color:{t.foreground}">━━ |λ| = 1</span>{gap}'
                      f'<span style="color:{t.reference}">╍╍ |λ| = {rho}</span>')
         self.key.setText("<br>".join(lines), size=f"{t.legend_pt}pt")

@@ -80,7 +80,7 @@ class SpectrumPanel(Panel):
         t = theme
         style_plot(self.plot, t, title=self._title, x=X_LABEL, y="σ<sub>i</sub>")
         style_plot(self.lyap_plot, t, title=LYAP_TITLE, x="i",
-                   y="exponent λ<sub>i</sub> per step")
+                   y="λ<sub>i</sub> / step")
         self.top.setPen(pen(t.grad, t.line_width))
         self.bottom.setPen(pen(t.grad, max(1.0, 0.5 * t.line_width)))
         self.fan.setPen(pg.mkPen(t.grad + "66", width=1))
