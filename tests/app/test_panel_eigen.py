@@ -254,3 +254,48 @@ def test_themes_restyle(panel, lab):
     assert panel.points.opts["brush"].color().name() == LIGHT.eig
     panel.apply_theme(DARK)
     assert panel.points.opts["brush"].color().name() == DARK.eig
+
+
+def qt_mouse_drag(panel, start: complex, end: complex, steps: int = 6):
+    """Press, move and release real Qt mouse events on the plot's viewport (pyqtgraph's
+    scene turns them into a drag on the item under the press)."""
+    from PySide6.QtCore import QEvent
+    from PySide6.QtGui import QMouseEvent
+    from PySide6.QtWidgets import QApplication
+
+    viewport = panel.graphics.viewport()
+
+    def send(kind, z, button, buttons):
+        scene_pos = panel.plot.vb.mapViewToScene(QPointF(z.real, z.imag))
+        pos = QPointF(panel.graphics.mapFromScene(scene_pos))
+        ev = QMouseEvent(kind, pos, viewport.mapToGlobal(pos), button, buttons,
+                         Qt.KeyboardModifier.NoModifier)
+        QApplication.sendEvent(viewport, ev)
+
+    left, none = Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton
+    send(QEvent.Type.MouseMove, start, none, none)
+    send(QEvent.Type.MouseButtonPress, start, left, left)
+    for z in np.linspace(start, end, steps)[1:]:
+        send(QEvent.Type.MouseMove, complex(z), none, left)
+    send(QEvent.Type.MouseButtonRelease, end, left, none)
+
+
+def test_real_mouse_drag_outside_the_unit_circle(panel, lab, qtbot):
+    """The same requirement through Qt mouse events: press on a dot, drag it out, release.
+    Linear cell: with tanh a real unstable mode drives the state into saturation, where
+    the gradient dies again (n = 7, lambda = 1.3: growth 0.78 per step)."""
+    cfg = LabConfig(hidden=7, spectral_radius=0.9, activation="linear")
+    shown(panel, lab, cfg)
+    qtbot.wait(10)
+    e = panel.eigen
+    i = int(np.nonzero(e.pair < 0)[0][0])  # a real eigenvalue (odd n, orthogonal W)
+    got = edits(panel)
+    start = complex(e.eigvals[i])
+    end = complex(np.sign(start.real) * 1.3, 0.2)  # off the axis: it must stay on it
+    qt_mouse_drag(panel, start, end)
+    assert got and not panel.dragging
+    eigs = np.array([complex(*p) for p in got[-1]["eigs"]])
+    assert eigs[i].imag == 0.0
+    assert abs(eigs[i]) * cfg.spectral_radius == pytest.approx(1.3, abs=0.02)
+    new = cfg.replace(**got[-1])
+    assert lab.compute(new, ["gradient"])["gradient"].growth_per_step > 1.0
