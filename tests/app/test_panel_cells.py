@@ -111,3 +111,25 @@ def test_themes(panel, lab):
     assert panel.curves[0].opts["pen"].color().name() == LIGHT.grad
     panel.apply_theme(DARK)
     assert panel.curves[0].opts["pen"].color().name() == DARK.grad
+
+
+def test_click_moves_the_shared_cursor(panel, lab, qtbot):
+    """A click at lag l emits cursor_moved(T - l)."""
+    from PySide6.QtCore import QEvent, QPointF, Qt
+    from PySide6.QtGui import QMouseEvent
+    from PySide6.QtWidgets import QApplication
+
+    shown(panel, lab, LabConfig(steps=40))
+    qtbot.wait(10)
+    got = []
+    panel.cursor_moved.connect(got.append)
+    viewport = panel.graphics.viewport()
+    scene_pos = panel.plot.vb.mapViewToScene(QPointF(15.0, -2.0))
+    pos = QPointF(panel.graphics.mapFromScene(scene_pos))
+    left, none = Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton
+    for kind, button, buttons in ((QEvent.Type.MouseButtonPress, left, left),
+                                  (QEvent.Type.MouseButtonRelease, left, none)):
+        QApplication.sendEvent(viewport, QMouseEvent(kind, pos, viewport.mapToGlobal(pos),
+                                                     button, buttons,
+                                                     Qt.KeyboardModifier.NoModifier))
+    assert got == [25]

@@ -271,6 +271,7 @@ def qt_mouse_drag(panel, start: complex, end: complex, steps: int = 6):
         ev = QMouseEvent(kind, pos, viewport.mapToGlobal(pos), button, buttons,
                          Qt.KeyboardModifier.NoModifier)
         QApplication.sendEvent(viewport, ev)
+        QApplication.processEvents()
 
     left, none = Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton
     send(QEvent.Type.MouseMove, start, none, none)

@@ -14,10 +14,12 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import Qt
 
 from ..theme import Theme, pen, qfont, style_plot, superscript_power
 from .base import Panel
 
+X_MARGIN = 0.04  # room left of lag 0, so its tick label is drawn
 MIN_DECADES = 6.0  # the y frame spans at least this many decades
 NICE_STEPS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000)
 
@@ -148,6 +150,7 @@ class FamilyPanel(Panel):
         self.cursor.setZValue(8)
         self.yrange = DecadeRange()
         self._steps = None
+        click_to_cursor(self, self.plot, lambda: self._steps)
         self._rows: list = []
         self._count = 0
 
@@ -167,7 +170,7 @@ class FamilyPanel(Panel):
         steps = config.steps
         if steps != self._steps:
             self._steps = steps
-            self.plot.setXRange(0, steps, padding=0.02)
+            self.plot.setXRange(-X_MARGIN * steps, (1 + X_MARGIN) * steps, padding=0)
             self.set_cursor(self._cursor_t if hasattr(self, "_cursor_t") else None)
         self.plot.setYRange(self.yrange.lo, self.yrange.hi, padding=0)
 
@@ -300,3 +303,35 @@ class ExitMarks:
         label.setAnchor((0.5, 0.0) if direction > 0 else (0.5, 1.0))
         label.setPos(xe, edge)
         label.show()
+
+
+def fit_title(plot) -> None:
+    """Give a PlotItem's title row the height of its text (pyqtgraph fixes it at 30 px,
+    which clips titles above about 20 pt)."""
+    label = plot.titleLabel
+    if not label.isVisible():
+        return
+    height = float(label.item.boundingRect().height()) + 4.0
+    label.setMaximumHeight(height)
+    plot.layout.setRowFixedHeight(0, height)
+
+
+def click_to_cursor(panel, plot, steps) -> None:
+    """A click inside ``plot`` (x = lag) emits ``panel.cursor_moved(T - lag)`` for the shared
+    time cursor; ``steps()`` gives T (None before any data)."""
+
+    def clicked(ev):
+        vb = plot.vb
+        if ev.button() != Qt.MouseButton.LeftButton:
+            return
+        if not vb.sceneBoundingRect().contains(ev.scenePos()):
+            return
+        T = steps()
+        if not T:
+            return
+        lag = int(round(vb.mapSceneToView(ev.scenePos()).x()))
+        t = T - lag
+        if 1 <= t <= T:
+            panel.cursor_moved.emit(t)
+
+    panel.graphics.scene().sigMouseClicked.connect(clicked)

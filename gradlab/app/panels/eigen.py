@@ -24,7 +24,7 @@ from PySide6.QtGui import QFontMetrics
 from gradlab.measures.eigen import conjugate_pairs, preset_eigs
 
 from ..theme import Theme, pen, qfont, style_plot
-from ._decades import family_colour
+from ._decades import family_colour, fit_title
 from .base import Panel
 
 X_LABEL = "Re λ"
@@ -149,6 +149,7 @@ class EigenPanel(Panel):
         super().apply_theme(theme)
         t = theme
         style_plot(self.plot, t, title=self._title, x=X_LABEL, y=Y_LABEL)
+        fit_title(self.plot)
         self.unit.setPen(pen(t.foreground, t.ref_width))
         self.rho_circle.setPen(pen(t.reference, t.ref_width, dashed=True))
         size = self._marker_size()
@@ -276,6 +277,7 @@ class EigenPanel(Panel):
         if text != self._title:
             self._title = text
             self.plot.setTitle(text, color=colour, size=f"{self.theme.title_pt}pt")
+            fit_title(self.plot)
 
     def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt's name)
         if watched is self.graphics and event.type() == QEvent.Type.Resize:

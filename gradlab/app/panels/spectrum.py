@@ -16,12 +16,20 @@ import numpy as np
 import pyqtgraph as pg
 
 from ..theme import Theme, pen, style_plot
-from ._decades import DecadeAxis, DecadeRange, ExitMarks, nan_joined
+from ._decades import (
+    X_MARGIN,
+    DecadeAxis,
+    DecadeRange,
+    ExitMarks,
+    click_to_cursor,
+    fit_title,
+    nan_joined,
+)
 from .base import Panel
 
 MAX_FAN_POINTS = 120_000  # the interior of the fan is thinned to about this many points
 X_LABEL = "lag l (steps back from T)"
-LYAP_TITLE = "Lyapunov"
+LYAP_TITLE = "Lyapunov λ<sub>i</sub>"
 
 
 class SpectrumPanel(Panel):
@@ -55,6 +63,7 @@ class SpectrumPanel(Panel):
         for item in (self.sigma_guide, self.rho_guide):  # guides may leave the frame
             self.plot.addItem(item, ignoreBounds=True)
         self.exits = ExitMarks(self.plot, 2)  # where the guides leave the frame
+        self._same_guides = False  # sigma_max(W) = rho (W normal): one guide drawn
         self.top.setZValue(5)
         self.bottom.setZValue(4)
         self.cursor = pg.InfiniteLine(angle=90, movable=False)
@@ -69,6 +78,7 @@ class SpectrumPanel(Panel):
 
         self.yrange = DecadeRange()
         self._steps = None
+        click_to_cursor(self, self.plot, lambda: self._steps)
         self._lags = 0
         self._cursor_t = None
         self._title = "σ<sub>i</sub> of ∂h<sub>T</sub>/∂h<sub>T−l</sub>"
@@ -79,8 +89,9 @@ class SpectrumPanel(Panel):
         super().apply_theme(theme)
         t = theme
         style_plot(self.plot, t, title=self._title, x=X_LABEL, y="σ<sub>i</sub>")
-        style_plot(self.lyap_plot, t, title=LYAP_TITLE, x="i",
-                   y="λ<sub>i</sub> / step")
+        style_plot(self.lyap_plot, t, title=LYAP_TITLE, x="i", y=None)
+        fit_title(self.plot)
+        fit_title(self.lyap_plot)
         self.top.setPen(pen(t.grad, t.line_width))
         self.bottom.setPen(pen(t.grad, max(1.0, 0.5 * t.line_width)))
         self.fan.setPen(pg.mkPen(t.grad + "66", width=1))
@@ -103,14 +114,17 @@ class SpectrumPanel(Panel):
         self.key.setText(
             f'<span style="color:{g}; font-weight:bold">━━ largest σ<sub>1</sub></span>'
             f'&nbsp;&nbsp;&nbsp;<span style="color:{g}">── smallest σ<sub>d</sub></span><br>'
-            f'<span style="color:{f}">╍╍ σ<sub>max</sub>(W)<sup>l</sup></span>'
-            f'&nbsp;&nbsp;&nbsp;<span style="color:{r}">╍╍ ρ<sup>l</sup></span>',
+            + (f'<span style="color:{r}">╍╍ σ<sub>max</sub>(W)<sup>l</sup> = ρ<sup>l</sup>'
+               "</span>" if self._same_guides else
+               f'<span style="color:{f}">╍╍ σ<sub>max</sub>(W)<sup>l</sup></span>'
+               f'&nbsp;&nbsp;&nbsp;<span style="color:{r}">╍╍ ρ<sup>l</sup></span>'),
             size=f"{t.legend_pt}pt")
 
     def frame(self, config) -> None:
         if config.steps != self._steps:
             self._steps = config.steps
-            self.plot.setXRange(0, self._lags or config.steps, padding=0.02)
+            span = self._lags or config.steps
+            self.plot.setXRange(-X_MARGIN * span, (1 + X_MARGIN) * span, padding=0)
             self.set_cursor(self._cursor_t)
         self.plot.setYRange(self.yrange.lo, self.yrange.hi, padding=0)
 
@@ -142,13 +156,17 @@ class SpectrumPanel(Panel):
             self._title = title
             self.plot.setTitle(title, color=self.theme.foreground,
                                size=f"{self.theme.title_pt}pt")
+            fit_title(self.plot)
         if L != self._lags or c.steps != self._steps:
             self._lags = L
             self._steps = c.steps
-            self.plot.setXRange(0, L, padding=0.02)
+            self.plot.setXRange(-X_MARGIN * L, (1 + X_MARGIN) * L, padding=0)
         if self.yrange.update(sv):
             self.plot.setYRange(self.yrange.lo, self.yrange.hi, padding=0)
-        same = np.allclose(sp.log10_sigma_max, sp.log10_rho, rtol=1e-6, atol=1e-9)
+        same = bool(np.allclose(sp.log10_sigma_max, sp.log10_rho, rtol=1e-6, atol=1e-9))
+        if same != self._same_guides:
+            self._same_guides = same
+            self._write_key()
         for i, guide in enumerate((sp.log10_sigma_max, sp.log10_rho)):
             if i == 0 and same:  # normal W: the two guides coincide, mark one
                 guide = np.zeros(0)
