@@ -48,12 +48,25 @@ class DecadeAxis(pg.AxisItem):
         major = next((s for s in NICE_STEPS if span / s <= labels), None)
         if major is None:  # beyond 10^4 decades per label: a power of ten of decades
             major = 10 ** math.ceil(math.log10(span / labels))
-        minor = 1 if major <= 10 and span <= 80 else major
-        return [(major, 0), (minor, 0)] if minor != major else [(major, 0)]
+        if 1 < major <= 10 and span <= 30:  # a faint line at every decade, when few
+            return [(major, 0), (1, 0)]
+        return [(major, 0)]
 
     def tickStrings(self, values, scale, spacing):  # noqa: N802 (pyqtgraph's name)
         return [superscript_power(int(round(v))) if abs(v - round(v)) < 1e-6 else ""
                 for v in values]
+
+
+class RoundAxis(pg.AxisItem):
+    """An axis with one level of round ticks (1, 2 or 5 times a power of ten) and no minor
+    grid: every grid line costs paint time on a software-rendered projector machine."""
+
+    def tickSpacing(self, minVal, maxVal, size):  # noqa: N802 (pyqtgraph's name)
+        span = max(float(maxVal) - float(minVal), 1e-9)
+        labels = max(4, int(size / 60))  # a label every ~60 px at most
+        exponent = 10 ** math.floor(math.log10(span / labels))
+        step = next(m * exponent for m in (1, 2, 5, 10) if span / (m * exponent) <= labels)
+        return [(step, 0)]
 
 
 class DecadeRange:
@@ -128,8 +141,8 @@ class FamilyPanel(Panel):
     key_title = "memory horizon"
 
     def _build(self, count: int) -> None:
-        self.plot = self.graphics.addPlot(row=0, col=0,
-                                          axisItems={"left": DecadeAxis("left")})
+        self.plot = self.graphics.addPlot(row=0, col=0, axisItems={
+            "left": DecadeAxis("left"), "bottom": RoundAxis("bottom")})
         self.plot.setMouseEnabled(x=False, y=False)
         self.plot.setMenuEnabled(False)
         self.plot.hideButtons()
@@ -335,3 +348,12 @@ def click_to_cursor(panel, plot, steps) -> None:
             panel.cursor_moved.emit(t)
 
     panel.graphics.scene().sigMouseClicked.connect(clicked)
+
+
+def blend(colour: str, background: str, share: float) -> str:
+    """The opaque colour ``share`` of ``colour`` over ``background`` ('#rrggbb' strings):
+    looks like a translucent pen, paints without alpha blending."""
+    a = [int(colour[i:i + 2], 16) for i in (1, 3, 5)]
+    b = [int(background[i:i + 2], 16) for i in (1, 3, 5)]
+    return "#" + "".join(f"{round(share * x + (1 - share) * y):02x}" for x, y in zip(a, b,
+                                                                                     strict=True))

@@ -24,7 +24,7 @@ from PySide6.QtGui import QFontMetrics
 from gradlab.measures.eigen import conjugate_pairs, preset_eigs
 
 from ..theme import Theme, pen, qfont, style_plot
-from ._decades import family_colour, fit_title
+from ._decades import RoundAxis, family_colour, fit_title
 from .base import Panel
 
 X_LABEL = "Re λ"
@@ -113,7 +113,8 @@ class EigenPanel(Panel):
 
     def __init__(self, theme: Theme):
         super().__init__(theme)
-        self.plot = self.graphics.addPlot(row=0, col=0)
+        self.plot = self.graphics.addPlot(row=0, col=0, axisItems={
+            "left": RoundAxis("left"), "bottom": RoundAxis("bottom")})
         self.plot.setAspectLocked(True, ratio=1.0)
         self.plot.setMouseEnabled(x=False, y=False)
         self.plot.setMenuEnabled(False)
@@ -126,7 +127,9 @@ class EigenPanel(Panel):
         self.leaky_points = pg.ScatterPlotItem(symbol="d", antialias=True)
         self.step_points = pg.ScatterPlotItem(symbol="t1", antialias=True)
         self.points = DraggableScatter(self.drag, symbol="o", antialias=True)
-        for z, item in enumerate((self.leaky_points, self.step_points, self.points)):
+        # the draggable dots under the second sets (which ignore the mouse): J_t often sits
+        # on W's eigenvalues, and a small triangle inside a dot shows both
+        for z, item in enumerate((self.points, self.leaky_points, self.step_points)):
             self.plot.addItem(item)
             item.setZValue(3 + z)
         self.plot.vb.sigResized.connect(self._fit_to_size)
@@ -158,7 +161,7 @@ class EigenPanel(Panel):
         self.points.setSize(size)
         self.leaky_points.setBrush(pg.mkBrush(self._leaky_colour()))
         self.leaky_points.setPen(pg.mkPen(t.background, width=1.5))
-        self.leaky_points.setSize(size)
+        self.leaky_points.setSize(max(9, round(0.85 * size)))
         self.step_points.setBrush(pg.mkBrush(self._step_colour()))
         self.step_points.setPen(pg.mkPen(t.background, width=1.0))
         self.step_points.setSize(max(9, round(0.75 * size)))
@@ -305,12 +308,12 @@ class EigenPanel(Panel):
         side = min(vb.width(), vb.height()) or 400.0
         unit_px = side / (2.0 * (self._frame or 1.6))  # pixels per unit of λ
         n = 32 if self.eigen is None else max(8, len(self.eigen.eigvals))
-        return int(np.clip(0.6 * 2.0 * np.pi * unit_px / n, 8, max(12, self.theme.tick_pt)))
+        return int(np.clip(0.8 * 2.0 * np.pi * unit_px / n, 9, max(12, self.theme.tick_pt)))
 
     def _fit_to_size(self, *_) -> None:
         size = self._marker_size()
         self.points.setSize(size)
-        self.leaky_points.setSize(size)
+        self.leaky_points.setSize(max(8, round(0.85 * size)))
         self.step_points.setSize(max(7, round(0.75 * size)))
 
     def _matrix(self) -> str:
@@ -327,23 +330,22 @@ class EigenPanel(Panel):
         return family_colour(self.theme, 3)
 
     def _write_key(self) -> None:
+        """Two lines under the plot (W's eigenvalues and the ρ circle; the second sets), or
+        one entry a line beside it."""
         t = self.theme
         e = self.eigen
         gap = "<br>" if self._key_beside else "&nbsp;&nbsp;&nbsp;"
-        label = self._matrix()
-        first = [f'<span style="color:{t.eig}">● λ of {label}</span>']
-        if e is not None and e.leaky is not None:
-            first.append(f'<span style="color:{self._leaky_colour()}">◆ leaky step</span>')
-        lines = [gap.join(first)]
-        if e is not None and e.step is not None:
-            brk = "<br>&nbsp;&nbsp;&nbsp;&nbsp;" if self._key_beside else " "
-            lines.append(f'<span style="color:{self._step_colour()}">▲ step Jacobian{brk}'
-                         f"J<sub>t</sub> at t = {e.cursor}</span>")
         rho = "ρ" if e is None else f"ρ = {self._rho:.2f}"
-        if self._key_beside and e is not None:
-            rho = f"ρ<br>&nbsp;&nbsp;&nbsp;&nbsp;&nbsp;&nbsp;= {self._rho:.2f}"
-        lines.append(f'<span style="color:{t.foreground}">━━ |λ| = 1</span>{gap}'
-                     f'<span style="color:{t.reference}">╍╍ |λ| = {rho}</span>')
+        # the solid unit circle needs no entry: the axes and the subtitle name it
+        first = [f'<span style="color:{t.eig}">● λ of {self._matrix()}</span>',
+                 f'<span style="color:{t.reference}">╍ |λ| = {rho}</span>']
+        second = []
+        if e is not None and e.leaky is not None:
+            second.append(f'<span style="color:{self._leaky_colour()}">◆ leaky step</span>')
+        if e is not None and e.step is not None:
+            second.append(f'<span style="color:{self._step_colour()}">▲ J<sub>t</sub> at '
+                          f"t = {e.cursor}</span>")
+        lines = [gap.join(first)] + ([gap.join(second)] if second else [])
         self.key.setText("<br>".join(lines), size=f"{t.legend_pt}pt")
 
 

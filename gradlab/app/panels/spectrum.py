@@ -21,6 +21,8 @@ from ._decades import (
     DecadeAxis,
     DecadeRange,
     ExitMarks,
+    RoundAxis,
+    blend,
     click_to_cursor,
     fit_title,
     nan_joined,
@@ -41,8 +43,9 @@ class SpectrumPanel(Panel):
     def __init__(self, theme: Theme):
         super().__init__(theme)
         g = self.graphics
-        self.plot = g.addPlot(row=0, col=0, axisItems={"left": DecadeAxis("left")})
-        self.lyap_plot = g.addPlot(row=0, col=1)
+        self.plot = g.addPlot(row=0, col=0, axisItems={"left": DecadeAxis("left"),
+                                                        "bottom": RoundAxis("bottom")})
+        self.lyap_plot = g.addPlot(row=0, col=1, axisItems={"bottom": RoundAxis("bottom")})
         g.ci.layout.setColumnStretchFactor(0, 3)
         g.ci.layout.setColumnStretchFactor(1, 1)
         for p in (self.plot, self.lyap_plot):
@@ -94,7 +97,7 @@ class SpectrumPanel(Panel):
         fit_title(self.lyap_plot)
         self.top.setPen(pen(t.grad, t.line_width))
         self.bottom.setPen(pen(t.grad, max(1.0, 0.5 * t.line_width)))
-        self.fan.setPen(pg.mkPen(t.grad + "66", width=1))
+        self.fan.setPen(pg.mkPen(blend(t.grad, t.background, 0.45), width=1))  # opaque: fast
         self.sigma_guide.setPen(pen(t.foreground, t.ref_width, dashed=True))
         self.rho_guide.setPen(pen(t.reference, t.ref_width, dashed=True))
         self.cursor.setPen(pen(t.muted, t.ref_width, dashed=True))
