@@ -261,6 +261,7 @@ def qt_mouse_drag(panel, start: complex, end: complex, steps: int = 6):
     scene turns them into a drag on the item under the press)."""
     from PySide6.QtCore import QEvent
     from PySide6.QtGui import QMouseEvent
+    from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QApplication
 
     viewport = panel.graphics.viewport()
@@ -271,7 +272,7 @@ def qt_mouse_drag(panel, start: complex, end: complex, steps: int = 6):
         ev = QMouseEvent(kind, pos, viewport.mapToGlobal(pos), button, buttons,
                          Qt.KeyboardModifier.NoModifier)
         QApplication.sendEvent(viewport, ev)
-        QApplication.processEvents()
+        QTest.qWait(25)  # pyqtgraph drops mouse moves closer together than its rate limit
 
     left, none = Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton
     send(QEvent.Type.MouseMove, start, none, none)

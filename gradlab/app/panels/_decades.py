@@ -166,6 +166,8 @@ class FamilyPanel(Panel):
         click_to_cursor(self, self.plot, lambda: self._steps)
         self._rows: list = []
         self._count = 0
+        self._styled = None  # the current curve the pens were set for
+        self._key_html = None
 
     # -- contract ---------------------------------------------------------------------------
     def apply_theme(self, theme: Theme) -> None:
@@ -227,12 +229,14 @@ class FamilyPanel(Panel):
             self.plot.setYRange(self.yrange.lo, self.yrange.hi, padding=0)
         top = finite[current, 0] if k and np.isfinite(finite[current, 0]) else 0.0
         self.horizon_line.setValue(top - 3.0)
-        self._style_curves()
+        if current != self._styled:
+            self._style_curves()
         self._write_key()
 
     def _style_curves(self) -> None:
         t = self.theme
         current = getattr(self, "_current", -1)
+        self._styled = current
         for i, item in enumerate(self.curves):
             width = t.line_width * (1.5 if i == current else 0.75)
             item.setPen(pen(family_colour(t, i), width))
@@ -244,6 +248,7 @@ class FamilyPanel(Panel):
         t = self.theme
         current = getattr(self, "_current", -1)
         if not self._count:
+            self._key_html = ""
             self.key.setText("")
             return
         lines = [f'<span style="color:{t.muted}; font-size:{t.legend_pt}pt">'
@@ -257,7 +262,10 @@ class FamilyPanel(Panel):
                          f'font-weight:{weight}">━━ {name}</span><br>'
                          f'<span style="color:{colour}; font-size:{size}pt; '
                          f'font-weight:{weight}">&nbsp;&nbsp;&nbsp;{value}</span>')
-        self.key.setText("<br>".join(lines))
+        html = "<br>".join(lines)
+        if html != self._key_html:  # a new text re-lays out the panel: only when it changed
+            self._key_html = html
+            self.key.setText(html)
 
     def _value_pt(self, t: Theme, current: bool) -> int:
         """Type size of a key value (the readout): the current curve's larger."""

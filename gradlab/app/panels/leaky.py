@@ -80,6 +80,7 @@ class LeakyPanel(FamilyPanel):
         self.horizon_line.setVisible(applies)
         self.message.setVisible(not applies)
         if not applies:
+            self._key_html = ""
             self.key.setText("")
         self._place_message()
 
