@@ -133,3 +133,17 @@ def test_click_moves_the_shared_cursor(panel, lab, qtbot):
                                                      button, buttons,
                                                      Qt.KeyboardModifier.NoModifier))
     assert got == [25]
+
+
+def test_overflowed_state_ends_the_curve_with_a_mark(panel, lab):
+    """A linear RNN at rho = 3 over 1000 steps: the state itself overflows near step 650;
+    the RNN curve stops there (at ~1e308, its true height), marked and labelled."""
+    res = shown(panel, lab, LabConfig(activation="linear", spectral_radius=3.0, steps=1000))
+    rnn = list(CELLS).index("rnn")
+    stop = int(np.argmin(np.isfinite(res.log10_norms[rnn])))
+    x, y = panel.curves[rnn].getData()
+    assert x[-1] == stop - 1 and y[-1] > 300
+    assert panel.ends.data["x"][0] == stop - 1
+    label = panel.end_labels[rnn]
+    assert label.isVisible() and "state overflows" in label.textItem.toPlainText()
+    assert not any(panel.end_labels[i].isVisible() for i in range(len(CELLS)) if i != rnn)

@@ -44,7 +44,7 @@ class DecadeAxis(pg.AxisItem):
 
     def tickSpacing(self, minVal, maxVal, size):  # noqa: N802 (pyqtgraph's name)
         span = max(float(maxVal) - float(minVal), 1e-9)
-        labels = max(2, int(size / 55))  # a label every ~55 px at most
+        labels = max(4, int(size / 50))  # a label every ~50 px at most
         major = next((s for s in NICE_STEPS if span / s <= labels), None)
         if major is None:  # beyond 10^4 decades per label: a power of ten of decades
             major = 10 ** math.ceil(math.log10(span / labels))
@@ -110,15 +110,16 @@ def nan_joined(x: np.ndarray, Y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def finite_curve(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, tuple | None]:
-    """The finite points of a curve, and where it ends if it stops early: (x_end, y_end) of the
-    last finite point before the first non-finite value (an exact zero: -inf; an overflowed
-    state: nan), else None."""
+    """The finite points of a curve, and where it ends if it stops early: (x_end, y_end, why)
+    at the last finite point before the first non-finite value, why = 'exactly 0' (-inf) or
+    'state overflows' (nan or +inf); else None."""
     ok = np.isfinite(y)
     end = None
     if ok.any() and not ok.all():
         first_bad = int(np.argmin(ok[int(np.argmax(ok)):])) + int(np.argmax(ok))
         if first_bad > 0 and ok[first_bad - 1]:
-            end = (float(x[first_bad - 1]), float(y[first_bad - 1]))
+            why = "exactly 0" if y[first_bad] == -np.inf else "state overflows"
+            end = (float(x[first_bad - 1]), float(y[first_bad - 1]), why)
     return x[ok], y[ok], end
 
 
@@ -154,6 +155,11 @@ class FamilyPanel(Panel):
         self.ends = pg.ScatterPlotItem(symbol="x", size=18)  # curves that stop (0 or nan)
         self.marks = pg.ScatterPlotItem(symbol="o", size=16)  # each curve's memory horizon
         self.plot.addItem(self.ends)
+        self.end_labels = [pg.TextItem(anchor=(0.0, 0.5)) for _ in range(count)]
+        for label in self.end_labels:
+            self.plot.addItem(label, ignoreBounds=True)
+            label.setZValue(9)
+            label.hide()
         self.plot.addItem(self.marks)
         self.horizon_line = pg.InfiniteLine(angle=0, movable=False)  # 10^-3 of lag 0
         self.cursor = pg.InfiniteLine(angle=90, movable=False)
@@ -177,6 +183,11 @@ class FamilyPanel(Panel):
         self.cursor.setPen(pen(theme.muted, theme.ref_width, dashed=True))
         self.horizon_line.setPen(pen(theme.muted, 1.5, dashed=True))
         self.ends.setPen(pg.mkPen(theme.overflow, width=3))
+        self.ends.setBrush(pg.mkBrush(theme.overflow))
+        for label in self.end_labels:
+            label.setColor(theme.overflow)
+            label.setFont(qfont(theme, theme.legend_pt, bold=True))
+            label.fill = pg.mkBrush(theme.background + "c0")
         self.marks.setPen(pg.mkPen(theme.background, width=2))
         self._style_curves()
         self._write_key()
@@ -211,12 +222,14 @@ class FamilyPanel(Panel):
             if i >= k:
                 item.setData([], [])
                 item.hide()
+                self.end_labels[i].hide()
                 continue
             x, y, end = finite_curve(lags, np.asarray(curves[i], dtype=float))
             item.setData(x, y)
             item.show()
+            self._label_end(i, end, float(lags[-1]) if len(lags) else 1.0)
             if end is not None:
-                ends.append(end)
+                ends.append(end[:2])
             h = int(horizons[i]) if horizons is not None else -1
             if 0 <= h < len(lags) and np.isfinite(curves[i][h]):
                 marks.append((lags[h], float(curves[i][h])))
@@ -232,6 +245,19 @@ class FamilyPanel(Panel):
         if current != self._styled:
             self._style_curves()
         self._write_key()
+
+    def _label_end(self, i: int, end, last_lag: float) -> None:
+        """'state overflows' / 'exactly 0' beside the ✕ where curve i stops."""
+        label = self.end_labels[i]
+        if end is None:
+            label.hide()
+            return
+        x, y, why = end
+        right = x > 0.6 * last_lag  # near the right edge: the text goes to the left
+        label.setAnchor((1.0, 0.5) if right else (0.0, 0.5))
+        label.setText(f"{why} " if right else f" {why}")
+        label.setPos(x - 0.02 * last_lag if right else x + 0.02 * last_lag, y)
+        label.show()
 
     def _style_curves(self) -> None:
         t = self.theme
