@@ -152,6 +152,9 @@ class FamilyPanel(Panel):
         self.graphics.ci.layout.setColumnStretchFactor(0, 4)
         self.graphics.ci.layout.setColumnStretchFactor(1, 0)
         self.curves = [self.plot.plot(antialias=True) for _ in range(count)]
+        for curve in self.curves:  # long horizons: about one point per pixel column
+            curve.setDownsampling(auto=True, method="peak")
+            curve.setClipToView(True)
         self.ends = pg.ScatterPlotItem(symbol="x", size=18)  # curves that stop (0 or nan)
         self.marks = pg.ScatterPlotItem(symbol="o", size=16)  # each curve's memory horizon
         self.plot.addItem(self.ends)

@@ -18,7 +18,7 @@ import time
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QFontMetrics
 
 from gradlab.measures.eigen import conjugate_pairs, preset_eigs
@@ -134,7 +134,6 @@ class EigenPanel(Panel):
             item.setZValue(3 + z)
         self.plot.vb.sigResized.connect(self._fit_to_size)
         self._key_beside = False
-        self.graphics.installEventFilter(self)
 
         self.eigen = None  # the last Eigen shown
         self.dragging = False
@@ -282,11 +281,6 @@ class EigenPanel(Panel):
             self.plot.setTitle(text, color=colour, size=f"{self.theme.title_pt}pt")
             fit_title(self.plot)
 
-    def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt's name)
-        if watched is self.graphics and event.type() == QEvent.Type.Resize:
-            self._place_key()
-        return False
-
     def _place_key(self) -> None:
         """The key beside the (square) plot in a wide panel, under it in a tall one."""
         beside = self.graphics.width() > 1.45 * self.graphics.height()
@@ -311,6 +305,8 @@ class EigenPanel(Panel):
         return int(np.clip(0.8 * 2.0 * np.pi * unit_px / n, 9, max(12, self.theme.tick_pt)))
 
     def _fit_to_size(self, *_) -> None:
+        """On a resize of the plot: the key's place, the markers' size."""
+        self._place_key()
         size = self._marker_size()
         self.points.setSize(size)
         self.leaky_points.setSize(max(8, round(0.85 * size)))

@@ -57,12 +57,15 @@ class SpectrumPanel(Panel):
         self.key = g.addLabel("", row=1, col=0, colspan=2)
         # one item for the interior of the fan (nan-separated), the two edges on top
         self.fan = pg.PlotDataItem(connect="finite", antialias=False)
-        self.bottom = pg.PlotDataItem(antialias=True)
-        self.top = pg.PlotDataItem(antialias=True)
+        self.bottom = pg.PlotDataItem(connect="finite", antialias=True)
+        self.top = pg.PlotDataItem(connect="finite", antialias=True)
         self.sigma_guide = pg.PlotDataItem(antialias=True)
         self.rho_guide = pg.PlotDataItem(antialias=True)
         for item in (self.fan, self.bottom, self.top):
             self.plot.addItem(item)
+        for item in (self.bottom, self.top):  # long horizons: about one point per pixel
+            item.setDownsampling(auto=True, method="peak")
+            item.setClipToView(True)
         for item in (self.sigma_guide, self.rho_guide):  # guides may leave the frame
             self.plot.addItem(item, ignoreBounds=True)
         self.exits = ExitMarks(self.plot, 2)  # where the guides leave the frame
