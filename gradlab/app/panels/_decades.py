@@ -172,6 +172,7 @@ class FamilyPanel(Panel):
         self.cursor.setZValue(8)
         self.yrange = DecadeRange()
         self._steps = None
+        self._cursor_t = None
         click_to_cursor(self, self.plot, lambda: self._steps)
         self._rows: list = []
         self._count = 0
@@ -196,14 +197,16 @@ class FamilyPanel(Panel):
         self._write_key()
 
     def frame(self, config) -> None:
+        """x: lags 0..T (from the config); y: the decades the data last needed."""
         steps = config.steps
         if steps != self._steps:
             self._steps = steps
             self.plot.setXRange(-X_MARGIN * steps, (1 + X_MARGIN) * steps, padding=0)
-            self.set_cursor(self._cursor_t if hasattr(self, "_cursor_t") else None)
+            self.set_cursor(self._cursor_t)
         self.plot.setYRange(self.yrange.lo, self.yrange.hi, padding=0)
 
     def set_cursor(self, t: int | None) -> None:
+        """A vertical line at lag T - t (t: the time step of the shared cursor)."""
         self._cursor_t = t
         steps = self._steps
         if not t or steps is None or not 1 <= t <= steps:
