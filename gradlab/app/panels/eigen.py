@@ -134,6 +134,7 @@ class EigenPanel(Panel):
             item.setZValue(3 + z)
         self.plot.vb.sigResized.connect(self._fit_to_size)
         self._key_beside = False
+        self._key_html = None
 
         self.eigen = None  # the last Eigen shown
         self.dragging = False
@@ -342,7 +343,10 @@ class EigenPanel(Panel):
             second.append(f'<span style="color:{self._step_colour()}">▲ J<sub>t</sub> at '
                           f"t = {e.cursor}</span>")
         lines = [gap.join(first)] + ([gap.join(second)] if second else [])
-        self.key.setText("<br>".join(lines), size=f"{t.legend_pt}pt")
+        html = ("<br>".join(lines), t.legend_pt)
+        if html != self._key_html:  # a new text re-lays out the panel: only when it changed
+            self._key_html = html
+            self.key.setText(html[0], size=f"{t.legend_pt}pt")
 
 
 PANEL = EigenPanel
