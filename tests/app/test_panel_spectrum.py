@@ -123,3 +123,15 @@ def test_themes(panel, lab):
     assert panel.top.opts["pen"].color().name() == LIGHT.grad
     panel.apply_theme(DARK)
     assert panel.top.opts["pen"].color().name() == DARK.grad
+
+
+def test_scaled_type_keeps_the_title_whole(panel, lab):
+    """The window scales type with its size: the title row grows with it (pyqtgraph's fixed
+    30 px row would clip a 38 pt title)."""
+    shown(panel, lab, LabConfig(hidden=8, steps=30))
+    big = DARK.scaled(2.0)
+    panel.apply_theme(big)
+    for plot in (panel.plot, panel.lyap_plot):
+        text_height = plot.titleLabel.item.boundingRect().height()
+        assert text_height > 30
+        assert plot.titleLabel.maximumHeight() >= text_height
