@@ -27,8 +27,8 @@ def growth_text(g: float) -> str:
 
 class CellsPanel(FamilyPanel):
     name = "cells"
-    subtitle = ("cells side by side: the gradient reaching l steps back for every cell, "
-                "same input, same spectral radius ρ; dots: memory horizon (10⁻³)")
+    subtitle = ("cells side by side: gradient against lag for every cell, same input and "
+                "ρ; dots: memory horizon (fallen to 10⁻³)")
     measures = ("cells",)
     key_title = "growth · horizon"
 

@@ -20,17 +20,16 @@ NOT_RNN = "leaky units are an RNN option — switch the cell to RNN"
 
 
 def leak_label(a: float, spread: str = "one") -> str:
-    """'a = 0.5 (γ = 2)'; with per-unit leaks 'a = 0.5…1 (γ = 1…2)'."""
-    gamma = 1.0 / a
+    """'a = 0.5 (γ = 2)'; with per-unit leaks spread over [a, 1] 'a = 0.5…1'."""
     if spread != "one" and a < 1.0:
-        return f"a = {a:g}…1 (γ = 1…{gamma:.3g})"
-    return f"a = {a:g} (γ = {gamma:.3g})"
+        return f"a = {a:g}…1"
+    return f"a = {a:g} (γ = {1.0 / a:.3g})"
 
 
 class LeakyPanel(FamilyPanel):
     name = "leaky"
-    subtitle = ("leaky units: the gradient reaching l steps back for several leaks a "
-                "(γ = 1/a); dots: memory horizon, where it has fallen to 10⁻³")
+    subtitle = ("leaky units: gradient against lag for several leaks a = 1/γ; "
+                "dots: memory horizon (fallen to 10⁻³)")
     measures = ("leaky",)
 
     def __init__(self, theme: Theme):
@@ -58,13 +57,13 @@ class LeakyPanel(FamilyPanel):
             return
         steps = snapshot.config.steps
         self.key_title = ("memory horizon" if fam.spread == "one" else
-                          "memory horizon<br>(per-unit leaks,<br>log-uniform in [a, 1])")
+                          "memory horizon<br>leaks per unit in [a, 1]")
         rows = [(leak_label(float(a), fam.spread), horizon_text(int(h), steps))
                 for a, h in zip(fam.leaks, fam.horizons, strict=True)]
         self._draw(fam.lags, fam.log10_norms, rows, int(fam.current), fam.horizons)
 
     def _value_pt(self, t: Theme, current: bool) -> int:
-        return t.summary_pt + 4 if current else t.legend_pt + 2
+        return t.summary_pt + 2 if current else t.legend_pt
 
     def horizons(self) -> dict[str, str]:
         """The memory horizons as drawn in the key: {leak label: '23 steps'}."""
