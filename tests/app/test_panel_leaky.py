@@ -124,3 +124,23 @@ def test_themes(panel, lab):
     assert LIGHT.muted in panel.key.text
     panel.apply_theme(DARK)
     assert DARK.muted in panel.key.text
+
+
+def test_reveal_draws_the_gradient_flowing_back(panel, lab):
+    fam = shown(panel, lab, LabConfig(leak=0.5, steps=100, spectral_radius=0.8))
+    panel.set_reveal("forward", 0.5)
+    x, _ = panel.curves[0].getData()
+    assert x is None or len(x) == 0  # no gradient during the forward pass
+    panel.set_reveal("backward", 0.25)
+    x, y = panel.curves[0].getData()
+    assert x.max() == 25 and np.allclose(y, fam.log10_norms[0][:26])
+    assert all(px <= 25 for px in panel.marks.data["x"])
+    panel.set_reveal("done", 1.0)
+    assert panel.curves[0].getData()[0].max() == 100
+
+
+def test_a_snapshot_without_the_measure_keeps_the_picture(panel, lab):
+    shown(panel, lab, LabConfig(leak=0.5))
+    before = panel.curves[0].getData()[1].copy()
+    panel.show(lab.compute(LabConfig(leak=0.2), ["gradient"]))
+    np.testing.assert_array_equal(panel.curves[0].getData()[1], before)

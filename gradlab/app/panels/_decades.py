@@ -177,6 +177,9 @@ class FamilyPanel(Panel):
         self._rows: list = []
         self._count = 0
         self._styled = None  # the current curve the pens were set for
+        self._drawn: list = []
+        self._last_lag = 1.0
+        self._reveal = ("done", 1.0)
         self._key_html = None
 
     # -- contract ---------------------------------------------------------------------------
@@ -223,26 +226,16 @@ class FamilyPanel(Panel):
         self._count = k
         self._current = current
         self._rows = list(rows)
-        ends, marks, mark_colours = [], [], []
-        for i, item in enumerate(self.curves):
-            if i >= k:
-                item.setData([], [])
-                item.hide()
-                self.end_labels[i].hide()
-                continue
+        self._last_lag = float(lags[-1]) if len(lags) else 1.0
+        self._drawn = []  # per curve: x, y (finite points), end (or None), mark (or None)
+        for i in range(k):
             x, y, end = finite_curve(lags, np.asarray(curves[i], dtype=float))
-            item.setData(x, y)
-            item.show()
-            self._label_end(i, end, float(lags[-1]) if len(lags) else 1.0)
-            if end is not None:
-                ends.append(end[:2])
             h = int(horizons[i]) if horizons is not None else -1
+            mark = None
             if 0 <= h < len(lags) and np.isfinite(curves[i][h]):
-                marks.append((lags[h], float(curves[i][h])))
-                mark_colours.append(family_colour(self.theme, i))
-        self.ends.setData(pos=ends if ends else np.zeros((0, 2)))
-        self.marks.setData(pos=marks if marks else np.zeros((0, 2)),
-                           brush=[pg.mkBrush(c) for c in mark_colours])
+                mark = (float(lags[h]), float(curves[i][h]))
+            self._drawn.append((x, y, end, mark))
+        self._paint()
         finite = np.asarray(curves, dtype=float)[:k]
         if self.yrange.update(finite):
             self.plot.setYRange(self.yrange.lo, self.yrange.hi, padding=0)
@@ -251,6 +244,38 @@ class FamilyPanel(Panel):
         if current != self._styled:
             self._style_curves()
         self._write_key()
+
+    def set_reveal(self, phase: str, fraction: float) -> None:
+        """The gradient flowing back: while 'backward', curves reach lag fraction * T; during
+        'forward' (no gradient yet) they are hidden; 'done' draws them whole."""
+        self._reveal = (phase, float(fraction))
+        self._paint()
+
+    def _paint(self) -> None:
+        """Set the curves, horizon dots and end marks from ``_drawn``, up to the revealed lag."""
+        phase, fraction = self._reveal
+        limit = {"forward": -1.0, "backward": fraction * self._last_lag}.get(phase, np.inf)
+        ends, marks, mark_colours = [], [], []
+        for i, item in enumerate(self.curves):
+            if i >= len(self._drawn):
+                item.setData([], [])
+                item.hide()
+                self.end_labels[i].hide()
+                continue
+            x, y, end, mark = self._drawn[i]
+            shown = x <= limit
+            item.setData(x[shown], y[shown])
+            item.show()
+            end = end if end is not None and end[0] <= limit else None
+            self._label_end(i, end, self._last_lag)
+            if end is not None:
+                ends.append(end[:2])
+            if mark is not None and mark[0] <= limit:
+                marks.append(mark)
+                mark_colours.append(family_colour(self.theme, i))
+        self.ends.setData(pos=ends if ends else np.zeros((0, 2)))
+        self.marks.setData(pos=marks if marks else np.zeros((0, 2)),
+                           brush=[pg.mkBrush(c) for c in mark_colours])
 
     def _label_end(self, i: int, end, last_lag: float) -> None:
         """'state overflows' / 'exactly 0' beside the ✕ where curve i stops."""

@@ -38,6 +38,8 @@ class CellsPanel(FamilyPanel):
         self.apply_theme(theme)
 
     def show(self, snapshot) -> None:
+        if "cells" not in snapshot:  # not computed (yet): keep the picture
+            return
         res = snapshot["cells"]
         self.frame(snapshot.config)
         steps = snapshot.config.steps

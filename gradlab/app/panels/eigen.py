@@ -174,6 +174,8 @@ class EigenPanel(Panel):
             self._set_frame(self._config_frame)
 
     def show(self, snapshot) -> None:
+        if "eigen" not in snapshot:  # not computed (yet): keep the picture
+            return
         e = snapshot["eigen"]
         c = snapshot.config
         self.eigen = e

@@ -49,6 +49,8 @@ class LeakyPanel(FamilyPanel):
         self._place_message()
 
     def show(self, snapshot) -> None:
+        if "leaky" not in snapshot:  # not computed (yet): keep the picture
+            return
         fam = snapshot["leaky"]
         self.frame(snapshot.config)
         self._set_applies(fam.applies)

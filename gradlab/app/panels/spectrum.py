@@ -135,6 +135,8 @@ class SpectrumPanel(Panel):
         self.plot.setYRange(self.yrange.lo, self.yrange.hi, padding=0)
 
     def show(self, snapshot) -> None:
+        if "spectrum" not in snapshot:  # expensive: it follows the cheap views
+            return
         sp = snapshot["spectrum"]
         c = snapshot.config
         lags = np.asarray(sp.lags, dtype=float)  # (L,)
