@@ -135,3 +135,13 @@ def test_scaled_type_keeps_the_title_whole(panel, lab):
         text_height = plot.titleLabel.item.boundingRect().height()
         assert text_height > 30
         assert plot.titleLabel.maximumHeight() >= text_height
+
+
+def test_reveal_grows_the_fan_from_lag_one(panel, lab):
+    sp = shown(panel, lab, LabConfig(hidden=8, steps=40))
+    panel.set_reveal("backward", 0.5)
+    x, y = data(panel.top)
+    assert x.max() == 20 and np.allclose(y, sp.log10_sv[:20, 0])
+    assert np.nanmax(data(panel.fan)[0]) == 20
+    panel.set_reveal("done", 1.0)
+    assert data(panel.top)[0].max() == 40

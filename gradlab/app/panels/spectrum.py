@@ -87,6 +87,8 @@ class SpectrumPanel(Panel):
         click_to_cursor(self, self.plot, lambda: self._steps)
         self._lags = 0
         self._cursor_t = None
+        self._sv = (np.zeros(0), np.zeros((0, 1)))  # lags (L,), log10 sv (L, d) last shown
+        self._reveal = ("done", 1.0)
         self._title = "σ<sub>i</sub> of ∂h<sub>T</sub>/∂h<sub>T−l</sub>"
         self.apply_theme(theme)
 
@@ -142,15 +144,8 @@ class SpectrumPanel(Panel):
         lags = np.asarray(sp.lags, dtype=float)  # (L,)
         sv = np.asarray(sp.log10_sv, dtype=float)  # (L, d)
         L, d = sv.shape
-        self.top.setData(lags, sv[:, 0])
-        self.bottom.setData(lags, sv[:, -1] if d > 1 else [])
-        inner = sv[:, 1:-1]  # (L, d-2)
-        if inner.size:
-            stride = max(1, int(np.ceil(inner.size / MAX_FAN_POINTS)))
-            x, y = nan_joined(lags[::stride], inner[::stride].T)
-            self.fan.setData(x, y)
-        else:
-            self.fan.setData([], [])
+        self._sv = (lags, sv)
+        self._paint_fan()
         self.sigma_guide.setData(lags, sp.log10_sigma_max)
         self.rho_guide.setData(lags, sp.log10_rho)
 
@@ -191,6 +186,29 @@ class SpectrumPanel(Panel):
             pad = 0.1 * max(hi - lo, 1e-3)
             self.lyap_plot.setYRange(lo - pad, hi + pad, padding=0)
         self.set_cursor(self._cursor_t)
+
+    def set_reveal(self, phase: str, fraction: float) -> None:
+        """The gradient flowing back: while 'backward' the fan reaches lag fraction * L;
+        during 'forward' it is hidden; 'done' draws it whole."""
+        self._reveal = (phase, float(fraction))
+        self._paint_fan()
+
+    def _paint_fan(self) -> None:
+        lags, sv = self._sv  # (L,), (L, d)
+        phase, fraction = self._reveal
+        n = {"forward": 0, "backward": int(np.ceil(fraction * len(lags)))}.get(phase,
+                                                                              len(lags))
+        lags, sv = lags[:n], sv[:n]
+        d = sv.shape[1]
+        self.top.setData(lags, sv[:, 0])
+        self.bottom.setData(lags, sv[:, -1] if d > 1 else np.zeros(0))
+        inner = sv[:, 1:-1]  # (n, d-2)
+        if inner.size:
+            stride = max(1, int(np.ceil(inner.size / MAX_FAN_POINTS)))
+            x, y = nan_joined(lags[::stride], inner[::stride].T)
+            self.fan.setData(x, y)
+        else:
+            self.fan.setData([], [])
 
     def set_cursor(self, t: int | None) -> None:
         """A vertical line at lag T - t (the spectrum covers lags 1..L)."""
