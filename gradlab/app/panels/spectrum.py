@@ -201,7 +201,10 @@ class SpectrumPanel(Panel):
         lags, sv = lags[:n], sv[:n]
         d = sv.shape[1]
         self.top.setData(lags, sv[:, 0])
-        self.bottom.setData(lags, sv[:, -1] if d > 1 else np.zeros(0))
+        if d > 1:
+            self.bottom.setData(lags, sv[:, -1])
+        else:
+            self.bottom.setData([], [])
         inner = sv[:, 1:-1]  # (n, d-2)
         if inner.size:
             stride = max(1, int(np.ceil(inner.size / MAX_FAN_POINTS)))
