@@ -144,3 +144,18 @@ def test_a_snapshot_without_the_measure_keeps_the_picture(panel, lab):
     before = panel.curves[0].getData()[1].copy()
     panel.show(lab.compute(LabConfig(leak=0.2), ["gradient"]))
     np.testing.assert_array_equal(panel.curves[0].getData()[1], before)
+
+
+def test_short_panel_key_one_line_a_leak(panel, lab, qtbot):
+    """At 1280x720 the leaky panel is about 300 px tall: the key drops to one line per leak
+    (every leak and horizon still written)."""
+    cfg = LabConfig(leak=0.2, spectral_radius=0.9, steps=60)
+    shown(panel, lab, cfg)
+    two = panel.key.text.count("<br>")
+    panel.widget.resize(1000, 300)
+    qtbot.wait(20)
+    panel.show(lab.compute(cfg, panel.measures))
+    one = panel.key.text.count("<br>")
+    assert one < two and one == len(panel.key_values())  # heading + one line each
+    assert drawn_horizon(panel, cfg) == np.inf
+    assert panel.horizons()["a = 1 (γ = 1)"] == "60 steps"

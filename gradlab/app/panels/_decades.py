@@ -15,6 +15,7 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QFontMetrics
 
 from ..theme import Theme, pen, qfont, style_plot, superscript_power
 from .base import Panel
@@ -180,6 +181,7 @@ class FamilyPanel(Panel):
         self._drawn: list = []
         self._last_lag = 1.0
         self._reveal = ("done", 1.0)
+        self.plot.vb.sigResized.connect(lambda *_: self._write_key())  # one or two lines
         self._key_html = None
 
     # -- contract ---------------------------------------------------------------------------
@@ -220,7 +222,8 @@ class FamilyPanel(Panel):
 
     # -- drawing ----------------------------------------------------------------------------
     def _draw(self, lags, curves, rows, current: int, horizons) -> None:
-        """curves (k, L); rows: k key lines (html-free text); horizons (k,) lags (-1: > T)."""
+        """curves (k, L); rows: k (name, detail, value) for the key; horizons (k,) lags
+        (-1: beyond T)."""
         lags = np.asarray(lags, dtype=float)
         k = len(curves)
         self._count = k
@@ -302,35 +305,54 @@ class FamilyPanel(Panel):
         self.ends.setZValue(4)
 
     def _write_key(self) -> None:
+        """The key: a muted heading, then per curve its name (and detail) and its value.
+        Two lines a curve (the value large) when the panel is tall enough, else one."""
         t = self.theme
         current = getattr(self, "_current", -1)
         if not self._count:
             self._key_html = ""
             self.key.setText("")
             return
-        lines = [f'<span style="color:{t.muted}; font-size:{t.legend_pt}pt">'
-                 f"{self.key_title}</span>"]
-        for i, row in enumerate(self._rows[: self._count]):
+        rows = self._rows[: self._count]
+        one_line = not self._fits_two_lines(len(rows))
+        title = self.key_title.replace("<br>", " · ") if one_line else self.key_title
+        lines = [f'<span style="color:{t.muted}; font-size:{t.legend_pt}pt">{title}</span>']
+        for i, (name, detail, value) in enumerate(rows):
             colour = family_colour(t, i)
-            name, value = row
             weight = "bold" if i == current else "normal"
             size = self._value_pt(t, i == current)
-            lines.append(f'<span style="color:{colour}; font-size:{t.legend_pt}pt; '
-                         f'font-weight:{weight}">━━ {name}</span><br>'
-                         f'<span style="color:{colour}; font-size:{size}pt; '
-                         f'font-weight:{weight}">&nbsp;&nbsp;&nbsp;{value}</span>')
+            style = f"color:{colour}; font-weight:{weight}"
+            head = f"━━ {name}" + (f"&nbsp;&nbsp;{detail}" if detail else "")
+            if one_line:
+                lines.append(f'<span style="{style}; font-size:{t.legend_pt}pt">{head}'
+                             f"&nbsp;&nbsp;·&nbsp;{value}</span>")
+            else:
+                lines.append(f'<span style="{style}; font-size:{t.legend_pt}pt">{head}</span>'
+                             f'<br><span style="{style}; font-size:{size}pt">'
+                             f"&nbsp;&nbsp;&nbsp;{value}</span>")
         html = "<br>".join(lines)
         if html != self._key_html:  # a new text re-lays out the panel: only when it changed
             self._key_html = html
             self.key.setText(html)
 
+    def _fits_two_lines(self, rows: int) -> bool:
+        """Whether the two-line key (heading, then name and value per curve) fits the
+        panel's height, with room to spare for the plot's own margins."""
+        t = self.theme
+        small = QFontMetrics(qfont(t, t.legend_pt)).lineSpacing()
+        large = QFontMetrics(qfont(t, self._value_pt(t, True), bold=True)).lineSpacing()
+        heading = small * (1 + self.key_title.count("<br>"))
+        need = 1.15 * (heading + rows * (small + (small + large) / 2))
+        return need <= self.graphics.height() - 16
+
     def _value_pt(self, t: Theme, current: bool) -> int:
         """Type size of a key value (the readout): the current curve's larger."""
         return t.legend_pt + 2 if current else t.legend_pt
 
-    def key_values(self) -> list[str]:
-        """The key as drawn: one (name, value) pair per curve shown."""
-        return list(self._rows[: self._count])
+    def key_values(self) -> list[tuple[str, str]]:
+        """The key as drawn: (name, detail and value) per curve shown."""
+        return [(name, f"{detail} {value}".strip())
+                for name, detail, value in self._rows[: self._count]]
 
 
 def exit_mark(x: np.ndarray, y: np.ndarray, lo: float, hi: float) -> tuple | None:

@@ -43,9 +43,8 @@ class CellsPanel(FamilyPanel):
         res = snapshot["cells"]
         self.frame(snapshot.config)
         steps = snapshot.config.steps
-        self.key_title = f"at ρ = {snapshot.config.spectral_radius:.2f}<br>growth · horizon"
-        rows = [(label, f"{growth_text(float(g))}<br>&nbsp;&nbsp;&nbsp;"
-                 f"horizon {horizon_text(int(h), steps)}")
+        self.key_title = f"at ρ = {snapshot.config.spectral_radius:.2f}"
+        rows = [(label, growth_text(float(g)), f"horizon {horizon_text(int(h), steps)}")
                 for label, g, h in zip(res.labels, res.growth, res.horizons, strict=True)]
         self._draw(res.lags, res.log10_norms, rows, int(res.current), res.horizons)
 

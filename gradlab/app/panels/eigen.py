@@ -27,8 +27,6 @@ from ..theme import Theme, pen, qfont, style_plot
 from ._decades import RoundAxis, family_colour, fit_title
 from .base import Panel
 
-X_LABEL = "Re λ"
-Y_LABEL = "Im λ"
 THROTTLE_S = 0.08  # at most one edit every 80 ms while dragging (and one on release)
 MAX_BASE = 9.99  # LabConfig.eigs allows |λ| <= 10 at radius 1
 MAX_FRAME = 12.0  # the frame never widens beyond this half-width
@@ -151,7 +149,9 @@ class EigenPanel(Panel):
     def apply_theme(self, theme: Theme) -> None:
         super().apply_theme(theme)
         t = theme
-        style_plot(self.plot, t, title=self._title, x=X_LABEL, y=Y_LABEL)
+        # no axis labels: every line of height goes to the (square) plane; the title and
+        # the key say what it is
+        style_plot(self.plot, t, title=self._title, x=None, y=None)
         fit_title(self.plot)
         self.unit.setPen(pen(t.foreground, t.ref_width))
         self.rho_circle.setPen(pen(t.reference, t.ref_width, dashed=True))
@@ -286,7 +286,7 @@ class EigenPanel(Panel):
 
     def _place_key(self) -> None:
         """The key beside the (square) plot in a wide panel, under it in a tall one."""
-        beside = self.graphics.width() > 1.45 * self.graphics.height()
+        beside = self.graphics.width() > 1.15 * self.graphics.height()
         if beside == self._key_beside:
             return
         self._key_beside = beside

@@ -60,7 +60,7 @@ class LeakyPanel(FamilyPanel):
         steps = snapshot.config.steps
         self.key_title = ("memory horizon" if fam.spread == "one" else
                           "memory horizon<br>leaks per unit in [a, 1]")
-        rows = [(leak_label(float(a), fam.spread), horizon_text(int(h), steps))
+        rows = [(leak_label(float(a), fam.spread), "", horizon_text(int(h), steps))
                 for a, h in zip(fam.leaks, fam.horizons, strict=True)]
         self._draw(fam.lags, fam.log10_norms, rows, int(fam.current), fam.horizons)
 
