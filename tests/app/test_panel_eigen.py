@@ -204,9 +204,12 @@ def test_drag_is_throttled_and_frame_stays_fixed(panel, lab, monkeypatch):
         assert panel.plot.vb.viewRange() == frame
     assert panel.dragging
     assert 1 <= len(got) <= 4  # about one per 80 ms over 200 ms
+    z = complex(0.1 + 0.04 * 19, 0.5)
+    assert f"|λ| = {abs(z):.2f}" in panel.key.text  # the value being set, in the key
     panel.drag(i, complex(1.5, 0.5), finished=True)  # release: always emitted
     assert not panel.dragging
     assert got[-1]["eigs"][i] == pytest.approx((1.5, 0.5))
+    assert "|λ| = 1.58" not in panel.key.text
     # a snapshot arriving while dragging does not move the dragged dots
     panel.drag(i, complex(0.2, 0.2), finished=False)
     shown(panel, lab, cfg)

@@ -159,3 +159,5 @@ def test_short_panel_key_one_line_a_leak(panel, lab, qtbot):
     assert one < two and one == len(panel.key_values())  # heading + one line each
     assert drawn_horizon(panel, cfg) == np.inf
     assert panel.horizons()["a = 1 (γ = 1)"] == "60 steps"
+    assert "a = 1 (γ = 1)&nbsp;&nbsp;60<" in panel.key.text  # drawn: the unit in the heading
+    assert "memory horizon (steps)" in panel.key.text

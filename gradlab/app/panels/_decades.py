@@ -139,7 +139,6 @@ class FamilyPanel(Panel):
     """
 
     y_label = "‖∂L/∂h<sub>T−l</sub>‖"
-    x_label = "lag l (steps back from T)"
     key_title = "memory horizon"
 
     def _build(self, count: int) -> None:
@@ -181,13 +180,14 @@ class FamilyPanel(Panel):
         self._drawn: list = []
         self._last_lag = 1.0
         self._reveal = ("done", 1.0)
-        self.plot.vb.sigResized.connect(lambda *_: self._write_key())  # one or two lines
+        self.plot.vb.sigResized.connect(self._fit_to_size)
         self._key_html = None
 
     # -- contract ---------------------------------------------------------------------------
     def apply_theme(self, theme: Theme) -> None:
         super().apply_theme(theme)
-        style_plot(self.plot, theme, title="", x=self.x_label, y=self.y_label)
+        style_plot(self.plot, theme, title="", x=X_LABEL, y=self.y_label)
+        fit_x_label(self.plot, theme)
         self.plot.setTitle(None)
         self.cursor.setPen(pen(theme.muted, theme.ref_width, dashed=True))
         self.horizon_line.setPen(pen(theme.muted, 1.5, dashed=True))
@@ -247,6 +247,11 @@ class FamilyPanel(Panel):
         if current != self._styled:
             self._style_curves()
         self._write_key()
+
+    def _fit_to_size(self, *_) -> None:
+        """On a resize: the key in one or two lines a curve, the x label whole or short."""
+        self._write_key()
+        fit_x_label(self.plot, self.theme)
 
     def set_reveal(self, phase: str, fraction: float) -> None:
         """The gradient flowing back: while 'backward', curves reach lag fraction * T; during
@@ -315,7 +320,9 @@ class FamilyPanel(Panel):
             return
         rows = self._rows[: self._count]
         one_line = not self._fits_two_lines(len(rows))
-        title = self.key_title.replace("<br>", " · ") if one_line else self.key_title
+        title = self.key_title
+        if one_line:  # narrow as well as short: values lose their unit, the heading has it
+            title = title.replace("<br>", " · ") + " (steps)"
         lines = [f'<span style="color:{t.muted}; font-size:{t.legend_pt}pt">{title}</span>']
         for i, (name, detail, value) in enumerate(rows):
             colour = family_colour(t, i)
@@ -324,8 +331,9 @@ class FamilyPanel(Panel):
             style = f"color:{colour}; font-weight:{weight}"
             head = f"━━ {name}" + (f"&nbsp;&nbsp;{detail}" if detail else "")
             if one_line:
+                short = value.replace("horizon ", "").replace(" steps", "")
                 lines.append(f'<span style="{style}; font-size:{t.legend_pt}pt">{head}'
-                             f"&nbsp;&nbsp;·&nbsp;{value}</span>")
+                             f"&nbsp;&nbsp;{short}</span>")
             else:
                 lines.append(f'<span style="{style}; font-size:{t.legend_pt}pt">{head}</span>'
                              f'<br><span style="{style}; font-size:{size}pt">'
@@ -444,3 +452,19 @@ def blend(colour: str, background: str, share: float) -> str:
     b = [int(background[i:i + 2], 16) for i in (1, 3, 5)]
     return "#" + "".join(f"{round(share * x + (1 - share) * y):02x}" for x, y in zip(a, b,
                                                                                      strict=True))
+
+
+X_LABEL = "lag l (steps back from T)"
+X_LABEL_SHORT = "lag l"
+
+
+def fit_x_label(plot, theme: Theme, full: str = X_LABEL, short: str = X_LABEL_SHORT) -> None:
+    """The bottom axis label, shortened when the plot is too narrow for the whole of it
+    (pyqtgraph would clip it away)."""
+    width = plot.vb.width()
+    room = QFontMetrics(qfont(theme, theme.label_pt)).horizontalAdvance(full) + 24
+    text = full if width <= 0 or width >= room else short
+    axis = plot.getAxis("bottom")
+    if axis.labelText != text or getattr(axis, "_fitted_pt", None) != theme.label_pt:
+        axis._fitted_pt = theme.label_pt
+        axis.setLabel(text, color=theme.foreground, **{"font-size": f"{theme.label_pt}pt"})

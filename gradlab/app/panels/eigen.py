@@ -24,7 +24,7 @@ from PySide6.QtGui import QFontMetrics
 from gradlab.measures.eigen import conjugate_pairs, preset_eigs
 
 from ..theme import Theme, pen, qfont, style_plot
-from ._decades import RoundAxis, family_colour, fit_title
+from ._decades import RoundAxis, family_colour
 from .base import Panel
 
 THROTTLE_S = 0.08  # at most one edit every 80 ms while dragging (and one on release)
@@ -142,17 +142,17 @@ class EigenPanel(Panel):
         self._frame = None
         self._config_frame = 1.6
         self._last_emit = 0.0
-        self._title = "eigenvalues λ of W"
+        self._dragged: complex | None = None  # the value being dragged, for the key
         self.apply_theme(theme)
 
     # -- contract -------------------------------------------------------------------------
     def apply_theme(self, theme: Theme) -> None:
         super().apply_theme(theme)
         t = theme
-        # no axis labels: every line of height goes to the (square) plane; the title and
-        # the key say what it is
-        style_plot(self.plot, t, title=self._title, x=None, y=None)
-        fit_title(self.plot)
+        # no title, no axis labels: every line of height goes to the (square) plane; the
+        # subtitle and the key say what it is
+        style_plot(self.plot, t, title="", x=None, y=None)
+        self.plot.setTitle(None)
         self.unit.setPen(pen(t.foreground, t.ref_width))
         self.rho_circle.setPen(pen(t.reference, t.ref_width, dashed=True))
         size = self._marker_size()
@@ -268,25 +268,19 @@ class EigenPanel(Panel):
         self._set_frame(max(self._config_frame, need))
 
     def _show_readout(self, z: complex | None) -> None:
-        """The plot title: what the dots are, or while dragging the value being set."""
-        if z is None:
-            label = self._matrix()
-            text, colour = f"eigenvalues λ of {label}", self.theme.foreground
-        else:
-            im = f" ± {abs(z.imag):.2f}i" if z.imag != 0 else ""
-            text, colour = f"|λ| = {abs(z):.2f}  ·  λ = {z.real:.2f}{im}", self.theme.accent
-            room = self.plot.vb.width() or 400.0
-            font = qfont(self.theme, self.theme.title_pt)
-            if 1.2 * QFontMetrics(font).horizontalAdvance(text) > room:  # keep what matters
-                text = f"|λ| = {abs(z):.2f}"
-        if text != self._title:
-            self._title = text
-            self.plot.setTitle(text, color=colour, size=f"{self.theme.title_pt}pt")
-            fit_title(self.plot)
+        """While dragging, the key's first line gives the value being set (the dragged dot
+        moves with the mouse; the number says where it is)."""
+        self._dragged = z
+        self._write_key()
 
     def _place_key(self) -> None:
         """The key beside the (square) plot in a wide panel, under it in a tall one."""
-        beside = self.graphics.width() > 1.15 * self.graphics.height()
+        t = self.theme
+        metrics = QFontMetrics(qfont(t, t.legend_pt))
+        key_width = 24 + max(metrics.horizontalAdvance(s) for s in (
+            f"● λ of {self._matrix()}", "╍ |λ| = ρ = 1.00", "▲ Jt at t = 5000"))
+        # beside only if the plane keeps at least the panel's height in width
+        beside = self.graphics.width() - key_width > self.graphics.height()
         if beside == self._key_beside:
             return
         self._key_beside = beside
@@ -338,6 +332,11 @@ class EigenPanel(Panel):
         # the solid unit circle needs no entry: the axes and the subtitle name it
         first = [f'<span style="color:{t.eig}">● λ of {self._matrix()}</span>',
                  f'<span style="color:{t.reference}">╍ |λ| = {rho}</span>']
+        z = self._dragged
+        if z is not None:  # dragging: where the dot is, in the accent colour
+            im = f" ± {abs(z.imag):.2f}i" if z.imag != 0 else ""
+            first = [f'<span style="color:{t.accent}; font-weight:bold">|λ| = {abs(z):.2f}'
+                     f"</span>", f'<span style="color:{t.accent}">λ = {z.real:.2f}{im}</span>']
         second = []
         if e is not None and e.leaky is not None:
             second.append(f'<span style="color:{self._leaky_colour()}">◆ leaky step</span>')

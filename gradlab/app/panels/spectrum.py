@@ -17,6 +17,7 @@ import pyqtgraph as pg
 
 from ..theme import Theme, pen, style_plot
 from ._decades import (
+    X_LABEL,
     X_MARGIN,
     DecadeAxis,
     DecadeRange,
@@ -25,12 +26,12 @@ from ._decades import (
     blend,
     click_to_cursor,
     fit_title,
+    fit_x_label,
     nan_joined,
 )
 from .base import Panel
 
 MAX_FAN_POINTS = 120_000  # the interior of the fan is thinned to about this many points
-X_LABEL = "lag l (steps back from T)"
 LYAP_TITLE = "Lyapunov λ<sub>i</sub>"
 
 
@@ -85,6 +86,7 @@ class SpectrumPanel(Panel):
         self.yrange = DecadeRange()
         self._steps = None
         click_to_cursor(self, self.plot, lambda: self._steps)
+        self.plot.vb.sigResized.connect(lambda *_: fit_x_label(self.plot, self.theme))
         self._lags = 0
         self._cursor_t = None
         self._sv = (np.zeros(0), np.zeros((0, 1)))  # lags (L,), log10 sv (L, d) last shown
@@ -97,6 +99,7 @@ class SpectrumPanel(Panel):
         super().apply_theme(theme)
         t = theme
         style_plot(self.plot, t, title=self._title, x=X_LABEL, y="σ<sub>i</sub>")
+        fit_x_label(self.plot, t)
         style_plot(self.lyap_plot, t, title=LYAP_TITLE, x="i", y=None)
         fit_title(self.plot)
         fit_title(self.lyap_plot)
