@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QFontMetrics
 
 from ..theme import Theme, pen, qfont, style_plot, superscript_power
@@ -342,6 +342,7 @@ class FamilyPanel(Panel):
         if html != self._key_html:  # a new text re-lays out the panel: only when it changed
             self._key_html = html
             self.key.setText(html)
+            refit_later(self.graphics)
 
     def _fits_two_lines(self, rows: int) -> bool:
         """Whether the two-line key (heading, then name and value per curve) fits the
@@ -468,3 +469,15 @@ def fit_x_label(plot, theme: Theme, full: str = X_LABEL, short: str = X_LABEL_SH
     if axis.labelText != text or getattr(axis, "_fitted_pt", None) != theme.label_pt:
         axis._fitted_pt = theme.label_pt
         axis.setLabel(text, color=theme.foreground, **{"font-size": f"{theme.label_pt}pt"})
+
+
+def refit_later(view) -> None:
+    """Fit a GraphicsLayoutWidget's layout to its view again once control returns to the
+    event loop: a label that grew (say a two-line key) pushes the layout beyond the view,
+    and pyqtgraph shrinks it back only on the next resize of the widget."""
+
+    def refit():
+        if view.isVisible():
+            view.resizeEvent(None)
+
+    QTimer.singleShot(0, refit)

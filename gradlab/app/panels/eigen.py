@@ -24,7 +24,7 @@ from PySide6.QtGui import QFontMetrics
 from gradlab.measures.eigen import conjugate_pairs, preset_eigs
 
 from ..theme import Theme, pen, qfont, style_plot
-from ._decades import RoundAxis, family_colour
+from ._decades import RoundAxis, family_colour, refit_later
 from .base import Panel
 
 THROTTLE_S = 0.08  # at most one edit every 80 ms while dragging (and one on release)
@@ -348,6 +348,7 @@ class EigenPanel(Panel):
         if html != self._key_html:  # a new text re-lays out the panel: only when it changed
             self._key_html = html
             self.key.setText(html[0], size=f"{t.legend_pt}pt")
+            refit_later(self.graphics)
 
 
 PANEL = EigenPanel
