@@ -150,3 +150,9 @@ def test_overflowed_state_ends_the_curve_with_a_mark(panel, lab):
     for i in range(len(CELLS)):  # a label exactly where a curve stops early
         stops = not np.isfinite(res.log10_norms[i]).all()
         assert panel.end_labels[i].isVisible() == stops
+
+
+def test_export_png(panel, lab, tmp_path):
+    shown(panel, lab, LabConfig(steps=40))
+    panel.export(tmp_path / "cells.png")
+    assert (tmp_path / "cells.png").stat().st_size > 1000

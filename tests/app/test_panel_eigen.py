@@ -304,3 +304,9 @@ def test_real_mouse_drag_outside_the_unit_circle(panel, lab, qtbot):
     assert abs(eigs[i]) * cfg.spectral_radius == pytest.approx(1.3, abs=0.02)
     new = cfg.replace(**got[-1])
     assert lab.compute(new, ["gradient"])["gradient"].growth_per_step > 1.0
+
+
+def test_export_png(panel, lab, tmp_path):
+    shown(panel, lab, LabConfig(leak=0.5))
+    panel.export(tmp_path / "eigen.png")
+    assert (tmp_path / "eigen.png").stat().st_size > 1000

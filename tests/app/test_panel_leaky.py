@@ -161,3 +161,9 @@ def test_short_panel_key_one_line_a_leak(panel, lab, qtbot):
     assert panel.horizons()["a = 1 (γ = 1)"] == "60 steps"
     assert "a = 1 (γ = 1)&nbsp;&nbsp;60<" in panel.key.text  # drawn: the unit in the heading
     assert "memory horizon (steps)" in panel.key.text
+
+
+def test_export_png(panel, lab, tmp_path):
+    shown(panel, lab, LabConfig(leak=0.5))
+    panel.export(tmp_path / "leaky.png")
+    assert (tmp_path / "leaky.png").stat().st_size > 1000

@@ -145,3 +145,9 @@ def test_reveal_grows_the_fan_from_lag_one(panel, lab):
     assert np.nanmax(data(panel.fan)[0]) == 20
     panel.set_reveal("done", 1.0)
     assert data(panel.top)[0].max() == 40
+
+
+def test_export_png(panel, lab, tmp_path):
+    shown(panel, lab, LabConfig(hidden=8, steps=30))
+    panel.export(tmp_path / "spectrum.png")
+    assert (tmp_path / "spectrum.png").stat().st_size > 1000
