@@ -469,6 +469,7 @@ def fit_x_label(plot, theme: Theme, full: str = X_LABEL, short: str = X_LABEL_SH
     if axis.labelText != text or getattr(axis, "_fitted_pt", None) != theme.label_pt:
         axis._fitted_pt = theme.label_pt
         axis.setLabel(text, color=theme.foreground, **{"font-size": f"{theme.label_pt}pt"})
+        axis.resizeEvent()  # pyqtgraph centres the label only on a resize
 
 
 def refit_later(view) -> None:
