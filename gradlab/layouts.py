@@ -45,7 +45,7 @@ _LAYOUTS = (
     Layout("leaky", "Leaky units",
            (("leaky", 0, 0, 1, 1), ("eigen", 0, 1, 1, 1), ("states", 1, 0, 1, 2)),
            row_stretch=(3, 2), col_stretch=(3, 2),
-           config=MappingProxyType({"leak": 0.2, "spectral_radius": 0.9})),
+           config=MappingProxyType({"leak": 0.2, "spectral_radius": 0.8, "steps": 200})),
     Layout("cells", "Cells side by side",
            (("cells", 0, 0, 1, 2), ("gradient", 1, 0, 1, 1), ("gates", 1, 1, 1, 1)),
            row_stretch=(3, 2), col_stretch=(1, 1)),
