@@ -30,15 +30,15 @@ class Layout:
 
 
 _LAYOUTS = (
-    Layout("vanishing", "Vanishing and exploding gradients",
+    Layout("vanishing", "Vanishing / exploding",
            (("gradient", 0, 0, 1, 1), ("eigen", 0, 1, 1, 1), ("flow", 1, 0, 1, 1),
             ("states", 1, 1, 1, 1)),
            row_stretch=(3, 2), col_stretch=(3, 2)),
-    Layout("gates", "Gates and the LSTM highway",
+    Layout("gates", "Gates: the LSTM highway",
            (("gates", 0, 0, 1, 2), ("gradient", 1, 0, 1, 1), ("eigen", 1, 1, 1, 1)),
-           row_stretch=(3, 2), col_stretch=(3, 2),
-           config=MappingProxyType({"cell": "lstm"})),
-    Layout("spectra", "Spectra of the Jacobian product",
+           row_stretch=(4, 3), col_stretch=(3, 2),
+           config=MappingProxyType({"cell": "lstm", "input_scale": 1.0})),
+    Layout("spectra", "Jacobian spectra",
            (("spectrum", 0, 0, 1, 1), ("eigen", 0, 1, 1, 1), ("gradient", 1, 0, 1, 2)),
            row_stretch=(3, 2), col_stretch=(3, 2),
            config=MappingProxyType({"hidden": 64, "steps": 200})),
@@ -46,7 +46,7 @@ _LAYOUTS = (
            (("leaky", 0, 0, 1, 1), ("eigen", 0, 1, 1, 1), ("states", 1, 0, 1, 2)),
            row_stretch=(3, 2), col_stretch=(3, 2),
            config=MappingProxyType({"leak": 0.2, "spectral_radius": 0.8, "steps": 200})),
-    Layout("cells", "Cells side by side",
+    Layout("cells", "Cells compared",
            (("cells", 0, 0, 1, 2), ("gradient", 1, 0, 1, 1), ("gates", 1, 1, 1, 1)),
            row_stretch=(3, 2), col_stretch=(1, 1)),
 )

@@ -69,6 +69,9 @@ def gate_levels(config, name: str) -> tuple[float, float]:
     return -1.0, 1.0
 
 
+UNIT_CMAP = "viridis"  # bundled with pyqtgraph
+
+
 def _minus(x: float) -> str:
     return f"{x:g}".replace("-", "−")
 
@@ -92,10 +95,15 @@ class GateRow:
         self.compact = False  # narrow panel: the symbol and the range only
         self.theme = None
 
+    def _cmap(self, t: Theme) -> str:
+        # gates on [0, 1] read as "how open", so a sequential map (dark shut, bright open);
+        # signed values (tanh candidates, c) keep the theme's diverging map
+        return UNIT_CMAP if self.heat.levels == (0.0, 1.0) else t.cmap
+
     def apply_theme(self, t: Theme, word: str) -> None:
         self.theme = t
         self.word = word
-        self.heat.apply_theme(t, t.cmap)
+        self.heat.apply_theme(t, self._cmap(t))
         self._write_title()
         self.set_share(self.value, t, force=True)
 
@@ -104,7 +112,7 @@ class GateRow:
         if t is None:
             return
         lo, hi = self.heat.levels
-        cmap = pg.colormap.get(t.cmap)
+        cmap = pg.colormap.get(self._cmap(t))
         c_lo, c_hi = (cmap.map(x, mode="qcolor").name() for x in (0.0, 1.0))
         symbol = "φ" if self.name == "phi" else self.name
         word = " " if self.compact else f" {self.word} "
@@ -126,6 +134,8 @@ class GateRow:
         if (lo, hi) == self.heat.levels:
             return
         self.heat.set_levels(lo, hi)
+        if self.theme is not None:
+            self.heat.apply_theme(self.theme, self._cmap(self.theme))
         self._write_title()
 
     def set_share(self, value: str, t: Theme, force: bool = False) -> None:
@@ -133,7 +143,7 @@ class GateRow:
             return
         self.value = value
         color = t.foreground if value != "—" else t.muted
-        self.share.setText(value, color=color, size=f"{t.caption_pt}pt", bold=True)
+        self.share.setText(value, color=color, size=f"{t.title_pt + 2}pt", bold=True)
 
 
 class GatesPanel(Panel):
@@ -237,7 +247,7 @@ class GatesPanel(Panel):
             + ("" if self.compact else
                f'<span style="color:{t.muted}; font-size:{t.legend_pt}pt"> {label} gates</span>'))
         self.total_label.setText(total or "—", color=t.accent if total else t.muted,
-                                 size=f"{t.caption_pt}pt", bold=True)
+                                 size=f"{t.title_pt + 2}pt", bold=True)
 
     def frame(self, config) -> None:
         """Rows for the config's cell and their fixed colour levels."""
