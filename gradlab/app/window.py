@@ -462,7 +462,7 @@ class LabWindow(QMainWindow):
         """The union of the visible panels' measures, and 'gradient' for the summary line."""
         names = ["gradient"]
         for panel in self.panels:
-            names.extend(panel.measures)
+            names.extend(panel.measures + panel.follows)
         return tuple(dict.fromkeys(n for n in names if n in MEASURES))
 
     # -- slots: hand configs to the worker, snapshots to the panels --------------------------
@@ -505,7 +505,7 @@ class LabWindow(QMainWindow):
             drawn = self._drawn.get(panel.name)
             if drawn is not None and drawn.seq > seq:
                 continue
-            results = tuple(snapshot[m] for m in panel.measures)
+            results = tuple(snapshot.results.get(m) for m in panel.measures + panel.follows)
             if drawn is not None and drawn.same(results, snapshot.config):
                 self._drawn[panel.name] = Drawn(seq, snapshot.config, results)  # same picture
                 continue

@@ -36,10 +36,10 @@ class Measure:
 
 
 def _registry() -> MappingProxyType:
-    from . import cells, clipping, eigen, gates, gradient, leaky, spectrum, states
+    from . import cells, clipping, eigen, gates, gradient, leaky, spectrum, states, step_eigen
 
     entries = [m.MEASURE for m in (gradient, states, gates, eigen, leaky, cells, clipping,
-                                   spectrum)]
+                                   step_eigen, spectrum)]
     return MappingProxyType({e.name: e for e in entries})
 
 

@@ -5,7 +5,9 @@
 - The leaky RNN steps with (1 - a) I + a W (per-unit a: diag(1 - a) + diag(a) W): its
   eigenvalues 1 - a + a lambda are pulled towards 1 as a falls.
 - Nonlinear and gated cells step with J_t = ds_t/ds_{t-1}, which changes along the
-  trajectory: its eigenvalues at the time cursor t (state s = h, or (h, c) for the LSTM).
+  trajectory: its eigenvalues at the time cursor t (state s = h, or (h, c) for the LSTM)
+  are the measure ``step_eigen`` (``gradlab.measures.step_eigen``): an eigen-decomposition
+  of a (2n, 2n) matrix takes tens of ms, so it follows in the lab's second lane.
 
 ``base`` are the eigenvalues at radius 1 in the order the app edits them (``pair`` gives
 each one's conjugate partner, -1 for a real one), so a drag can set LabConfig.eigs.
@@ -17,7 +19,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..ops import forward, step_jacobians
 from . import Measure
 from .context import Context, unit_leaks
 
@@ -27,17 +28,13 @@ class Eigen:
     """eigvals (n,) of the recurrent matrix (rho included); base (n,) at radius 1, edits
     included, in edit order; pair (n,) conjugate partner index or -1; real_only: the cell's
     recurrent weight is a diagonal (IndRNN), so its eigenvalues stay real;
-    leaky (n,) eigenvalues of the leaky step, or None; step (d,) eigenvalues of J_t at the
-    cursor, or None (linear cells, where they equal the leaky step's); cursor: t in 1..T;
-    matrix_label: what eigvals are of."""
+    leaky (n,) eigenvalues of the leaky step, or None; matrix_label: what eigvals are of."""
 
     eigvals: np.ndarray
     base: np.ndarray
     pair: np.ndarray
     real_only: bool
     leaky: np.ndarray | None
-    step: np.ndarray | None
-    cursor: int
     matrix_label: str
 
 
@@ -54,19 +51,6 @@ def conjugate_pairs(lam: np.ndarray) -> np.ndarray:
             pair[i], pair[j] = j, i
             free.discard(j)
     return pair
-
-
-def step_eigenvalues(ctx: Context, t: int) -> np.ndarray:
-    """Eigenvalues of ds_t/ds_{t-1} (one step re-run from the stored state s_{t-1})."""
-    tr = ctx.trace
-    h0 = tr.h0 if t == 1 else tr.h[:, t - 2]
-    c0 = None if tr.c is None else (tr.c0 if t == 1 else tr.c[:, t - 2])
-    with np.errstate(all="ignore"):
-        one = forward(ctx.params, ctx.x[t - 1:t], h0=h0, c0=c0)
-        J = step_jacobians(ctx.params, one)[0, 0]  # (d, d)
-        if not np.all(np.isfinite(J)):
-            return np.full(J.shape[0], np.nan + 0j)
-        return np.linalg.eigvals(J)
 
 
 def compute(ctx: Context) -> Eigen:
@@ -86,13 +70,9 @@ def compute(ctx: Context) -> Eigen:
             A = np.asarray(a)
             M = np.asarray(spec.shown_matrix(ctx.params), dtype=np.float64)
             leaky = np.linalg.eigvals(np.diag(1.0 - A) + A[:, None] * M)
-    linear = "activation" in spec.options and c.activation == "linear"
-    t = c.cursor_step
-    step = None if linear else step_eigenvalues(ctx, t)
     label = {"rnn": "W", "indrnn": "diag(w)"}.get(c.cell, "the content block of W")
     return Eigen(eigvals=eigvals, base=base, pair=conjugate_pairs(np.array(lam)),
-                 real_only=bool(real_only), leaky=leaky, step=step, cursor=t,
-                 matrix_label=label)
+                 real_only=bool(real_only), leaky=leaky, matrix_label=label)
 
 
 def preset_eigs(name: str, base: np.ndarray) -> tuple:
@@ -114,5 +94,6 @@ def preset_eigs(name: str, base: np.ndarray) -> tuple:
     return tuple((float(v), 0.0) for v in out)
 
 
-MEASURE = Measure("eigen", "cheap", compute, frozenset({"clip", "loss"}),
-                  "eigenvalues of W, the leaky step and the step Jacobian at the cursor")
+MEASURE = Measure("eigen", "cheap", compute,
+                  frozenset({"clip", "loss", "cursor", "input_scale", "steps"}),
+                  "eigenvalues of W and of the leaky step")

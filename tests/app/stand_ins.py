@@ -82,7 +82,7 @@ STAND_INS = {
     "flow": _make("flow", ("gradient",), lambda s: s["gradient"].log10_units),
     "states": _make("states", ("states",), lambda s: s["states"].h),
     "gates": _make("gates", ("gates",), lambda s: s["gates"].values[s["gates"].names[0]]),
-    "eigen": _make("eigen", ("eigen",), lambda s: np.abs(s["eigen"].eigvals)),
+    "eigen": _make("eigen", ("eigen", "step_eigen"), lambda s: np.abs(s["eigen"].eigvals)),
     "spectrum": _make("spectrum", ("spectrum",), lambda s: s["spectrum"].log10_sv[:, 0]),
     "leaky": _make("leaky", ("leaky",)),
     "cells": _make("cells", ("cells",)),

@@ -31,7 +31,7 @@ def panel(qtbot):
 
 def shown(panel, lab, config):
     panel.frame(config)
-    panel.show(lab.compute(config, panel.measures))
+    panel.show(lab.compute(config, panel.measures + panel.follows))
     return panel
 
 
@@ -122,6 +122,15 @@ def test_second_sets_leaky_step_and_step_jacobian(panel, lab):
     shown(panel, lab, LabConfig(activation="linear"))
     assert len(panel.step_points.getData()[0]) == 0
     assert "J<sub>t</sub>" not in panel.key.text
+
+
+def test_step_jacobian_follows_without_holding_the_picture(panel, lab):
+    # the cheap snapshot draws W's eigenvalues at once; J_t's are added when they arrive
+    cfg = LabConfig(cell="lstm", cursor=10)
+    panel.show(lab.compute(cfg, ["eigen"]))
+    assert len(panel.points.getData()[0]) == 32 and len(panel.step_points.getData()[0]) == 0
+    panel.show(lab.compute(cfg, ["eigen", "step_eigen"]))
+    assert len(panel.step_points.getData()[0]) == 64  # (h, c): d = 2n
 
 
 def test_complex_eigenvalue_drags_its_mirror(panel, lab):

@@ -139,7 +139,7 @@ def test_the_time_cursor_is_shared_and_reaches_the_config(win, qtbot):
     assert all(p.cursor == 17 for p in win.panels)  # drawn at once
     assert win.config.cursor == 0  # the config follows after a pause (debounced)
     qtbot.waitUntil(lambda: win.config.cursor == 17, timeout=2000)
-    assert win.snapshot["eigen"].cursor == 17
+    assert win.snapshot["step_eigen"].cursor == 17
     assert eigen.shown[-1].cursor == 17
     shown = len(gradient.shown)
     gradient.cursor_moved.emit(30)

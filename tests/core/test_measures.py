@@ -145,7 +145,7 @@ def test_conjugate_pairs():
 @pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
 def test_step_jacobian_eigenvalues_at_the_cursor(cell):
     c = LabConfig(cell=cell, steps=30, cursor=12, input_scale=0.5)
-    e = compute(c, "eigen")
+    e = compute(c, "step_eigen")
     p = gradlab.init_params(cell, 32, 4, scheme="orthogonal", seed=0)
     from gradlab.measures.context import inputs_for
 
@@ -192,10 +192,12 @@ def test_clipping_caps_the_norm_and_counts_clipped_updates():
 
 def test_lab_reuses_results_a_change_does_not_touch():
     lab = Lab()
-    a = lab.compute(LabConfig(), ["gradient", "eigen"])
-    b = lab.compute(LabConfig(cursor=10), ["gradient", "eigen"])
+    a = lab.compute(LabConfig(), ["gradient", "eigen", "step_eigen"])
+    b = lab.compute(LabConfig(cursor=10), ["gradient", "eigen", "step_eigen"])
     assert b["gradient"] is a["gradient"]  # the cursor does not change the gradient
-    assert b["eigen"] is not a["eigen"] and b["eigen"].cursor == 10
+    assert b["eigen"] is a["eigen"]  # nor W's eigenvalues
+    assert b["step_eigen"] is not a["step_eigen"] and b["step_eigen"].cursor == 10
+    assert get_measure("step_eigen").cost == "expensive"
 
 
 def test_snapshot_names_what_it_has():

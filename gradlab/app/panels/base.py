@@ -15,7 +15,8 @@ existing items. The base class gives every panel:
   ``set_reveal(phase, fraction)`` for the forward/backward animation (default: nothing);
 - ``export(path)``: this panel alone as PNG or SVG.
 
-Subclasses set the class attributes ``name``, ``subtitle`` and ``measures`` and register
+Subclasses set the class attributes ``name``, ``subtitle`` and ``measures`` (and
+``follows``: expensive measures drawn when they arrive, never waited for) and register
 themselves in ``gradlab.app.panels.PANELS``.
 """
 
@@ -35,7 +36,8 @@ class Panel(QObject):
 
     name: str = ""
     subtitle: str = ""
-    measures: tuple[str, ...] = ()
+    measures: tuple[str, ...] = ()  # drawn once all of them are in a snapshot
+    follows: tuple[str, ...] = ()  # expensive extras, added to the picture when they arrive
 
     edited = Signal(dict)  # LabConfig fields to change (e.g. a dragged eigenvalue)
     cursor_moved = Signal(int)  # the time step t the user points at (0: none)

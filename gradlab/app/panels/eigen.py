@@ -108,6 +108,7 @@ class EigenPanel(Panel):
     subtitle = ("eigenvalues (drag one): inside the unit circle a direction shrinks, "
                 "outside it grows")
     measures = ("eigen",)
+    follows = ("step_eigen",)  # J_t's eigenvalues: an expensive extra, drawn when it arrives
 
     def __init__(self, theme: Theme):
         super().__init__(theme)
@@ -135,6 +136,7 @@ class EigenPanel(Panel):
         self._key_html = None
 
         self.eigen = None  # the last Eigen shown
+        self.step = None  # the last StepEigen shown (J_t at the cursor; follows later)
         self.dragging = False
         self._base: np.ndarray | None = None  # (n,) working copy at radius 1
         self._rho = 1.0
@@ -179,6 +181,10 @@ class EigenPanel(Panel):
         e = snapshot["eigen"]
         c = snapshot.config
         self.eigen = e
+        if "step_eigen" in snapshot:
+            self.step = snapshot["step_eigen"]
+        elif self.step is not None and self._cell != c.cell:
+            self.step = None  # another cell's J_t would mislead until the new one arrives
         self._cell = c.cell
         self._rho = c.spectral_radius
         self._pair = np.asarray(e.pair)
@@ -189,7 +195,8 @@ class EigenPanel(Panel):
             self._base = np.array(e.base, dtype=complex)
             lam = np.asarray(e.eigvals)
             self.points.setData(lam.real, lam.imag)
-        for item, values in ((self.leaky_points, e.leaky), (self.step_points, e.step)):
+        step = None if self.step is None else self.step.step
+        for item, values in ((self.leaky_points, e.leaky), (self.step_points, step)):
             v = np.zeros(0, complex) if values is None else np.asarray(values)
             v = v[np.isfinite(v)]
             item.setData(v.real, v.imag)
@@ -257,7 +264,8 @@ class EigenPanel(Panel):
 
     def _widen_for(self, e) -> None:
         """Widen the frame when some drawn eigenvalue lies outside it."""
-        sets = [np.asarray(e.eigvals)] + [np.asarray(v) for v in (e.leaky, e.step)
+        step = None if self.step is None else self.step.step
+        sets = [np.asarray(e.eigvals)] + [np.asarray(v) for v in (e.leaky, step)
                                          if v is not None]
         v = np.concatenate(sets)
         v = v[np.isfinite(v)]
@@ -340,9 +348,9 @@ class EigenPanel(Panel):
         second = []
         if e is not None and e.leaky is not None:
             second.append(f'<span style="color:{self._leaky_colour()}">◆ leaky step</span>')
-        if e is not None and e.step is not None:
+        if self.step is not None and self.step.step is not None:
             second.append(f'<span style="color:{self._step_colour()}">▲ J<sub>t</sub> at '
-                          f"t = {e.cursor}</span>")
+                          f"t = {self.step.cursor}</span>")
         lines = [gap.join(first)] + ([gap.join(second)] if second else [])
         html = ("<br>".join(lines), t.legend_pt)
         if html != self._key_html:  # a new text re-lays out the panel: only when it changed
