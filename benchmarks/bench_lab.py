@@ -57,10 +57,10 @@ def bench_layouts(repeats: int) -> list[dict]:
             panels.append(panel)
         host.resize(1280, 720)
         host.show()
-        measures = sorted({m for p in panels for m in p.measures})
+        measures = sorted({m for p in panels for m in p.measures + p.follows})
         cheap, expensive = _cheap_and_expensive(measures)
         cheap_panels = [p for p in panels if set(p.measures) <= set(cheap)]
-        slow_panels = [p for p in panels if p not in cheap_panels]
+        slow_panels = [p for p in panels if p not in cheap_panels or p.follows]
         snap = lab.compute(config)  # compile and warm every cache once
         for p in panels:
             p.show(snap)

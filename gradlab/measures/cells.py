@@ -3,6 +3,9 @@
 Each cell is drawn by the config's init scheme and seed at the config's spectral radius
 (every recurrent block scaled to it), driven by the same x_1..x_T and judged by the same
 loss; hand-set eigenvalues apply to the config's own cell only.
+
+Expensive: four forward and backward passes (about 20 ms at n = 64, T = 200), so the lab
+computes it in its second lane, after the cheap views.
 """
 
 from __future__ import annotations
@@ -50,5 +53,5 @@ def compute(ctx: Context) -> CellsCompared:
                          names.index(c.cell))
 
 
-MEASURE = Measure("cells", "cheap", compute, frozenset({"cursor", "clip", "eigs"}),
+MEASURE = Measure("cells", "expensive", compute, frozenset({"cursor", "clip", "eigs"}),
                   "gradient against lag for every cell on the same input")

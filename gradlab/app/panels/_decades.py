@@ -481,4 +481,4 @@ def refit_later(view) -> None:
         if view.isVisible():
             view.resizeEvent(None)
 
-    QTimer.singleShot(0, refit)
+    QTimer.singleShot(0, view, refit)  # with view as context: dropped if view is deleted
