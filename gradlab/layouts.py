@@ -55,7 +55,7 @@ _LAYOUTS = (
 _LAYOUTS += (
     Layout("attention", "Attention learns an alignment",
            (("alignment", 0, 0, 2, 1), ("training", 0, 1, 1, 1), ("encgrad", 1, 1, 1, 1)),
-           row_stretch=(1, 1), col_stretch=(4, 3),
+           row_stretch=(1, 1), col_stretch=(1, 1),
            config=MappingProxyType({"cell": "gru", "task": "reverse", "score": "additive"})),
 )
 

@@ -309,7 +309,7 @@ class TrainingBar(QWidget):
 
     @Slot(str)
     def _state(self, state: str) -> None:
-        label = {"training": "⏸ Pause  G", "done": "▶ Train again  G"}.get(state, "▶ Train  G")
+        label = {"training": "❚❚ Pause  G", "done": "▶ Train again  G"}.get(state, "▶ Train  G")
         self.train_button.setText(label)
         if self.runner.frame is not None:
             self._frame(self.runner.frame)

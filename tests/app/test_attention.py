@@ -189,9 +189,9 @@ def test_stepping_through_the_decoding_highlights_one_row(qtbot, runner, panels)
     assert al.highlighted_row() == 2
     rect = al.row_box.rect()
     assert (rect.top(), rect.bottom()) == (1.5, 2.5) and rect.width() == 6  # row 2 framed
-    title = al.plot.titleLabel.text
+    title = al.headline.text()
     j = int(np.argmax(f.alignment[1]))
-    assert "step 2" in title and f"= {int(f.source[j])}" in title
+    assert "step 2" in title and f"= {int(f.source[j])}, writes {int(f.decoded[1])}" in title
     for _ in range(5):
         down()
     assert al.highlighted_row() == 0  # past the last step: none

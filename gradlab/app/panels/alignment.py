@@ -21,16 +21,25 @@ from PySide6.QtWidgets import QGraphicsRectItem
 from gradlab.measures.attention import TrainingFrame
 
 from ..theme import Theme, pen, style_axis
-from ._frames import FramePanel, plain, set_title
+from ._frames import FramePanel, plain
 
-SEQUENTIAL = {"dark": "CET-L6", "light": "CET-L17"}  # 0: the background, 1: bright / deep
+# weights 0..1: dark navy to cyan-white on the dark theme, paper white to deep blue on the
+# light one; the expected-pattern squares are drawn in the theme's orange over either
+
+
+def weight_map(t: Theme) -> pg.ColorMap:
+    if t.name == "light":
+        return pg.ColorMap([0.0, 0.5, 1.0], ["#ffffff", "#64b5f6", "#0b2a6f"])
+    return pg.colormap.get("CET-L6")
+
+
 PATTERN = {"reverse": "anti-diagonal", "copy": "diagonal", "sort": "sorting order"}
 
 
 
 class AlignmentPanel(FramePanel):
     name = "alignment"
-    subtitle = "row q: where output step q looks in the source; squares: where it should"
+    subtitle = "row q: where output step q looks; □ where it should"
 
     def __init__(self, theme: Theme):
         super().__init__(theme)
@@ -47,10 +56,6 @@ class AlignmentPanel(FramePanel):
         self.row_box.setZValue(20)
         self.row_box.hide()
         self.plot.addItem(self.row_box, ignoreBounds=True)
-        self.bar = pg.ColorBarItem(values=(0.0, 1.0), interactive=False, width=16)
-        self.bar.axis.setTicks([[(v, f"{v:g}") for v in (0.0, 0.5, 1.0)]])
-        self.graphics.addItem(self.bar, row=0, col=1)
-        self.bar.setImageItem(self.image)
         self.row = 0
         self._shape = None
         self.graphics.scene().sigMouseClicked.connect(self._clicked)
@@ -60,13 +65,11 @@ class AlignmentPanel(FramePanel):
     def apply_theme(self, theme: Theme) -> None:
         super().apply_theme(theme)
         t = theme
-        cmap = pg.colormap.get(SEQUENTIAL.get(t.name, "CET-L6"))
-        self.bar.setColorMap(cmap)
+        self.image.setColorMap(weight_map(t))
         self.image.setLevels((0.0, 1.0))
         for side, label in (("bottom", "source x  (read)"), ("left", "target y  (written)"),
                             ("right", "decoded")):
             style_axis(self.plot.getAxis(side), t, label)
-        style_axis(self.bar.axis, t)
         self.marks.setPen(pen(t.reference, t.ref_width))
         box = pen(t.foreground, t.line_width)
         self.row_box.setPen(box)
@@ -126,19 +129,19 @@ class AlignmentPanel(FramePanel):
         self.row_box.show()
 
     def _title(self) -> None:
-        t, f = self.theme, self.current
+        f = self.current
         if f is None:
             text = "attention weights a(q, t)"
         elif 1 <= self.row <= len(f.target):
             q = self.row - 1
             j = int(np.argmax(f.alignment[q]))
             ok = "✓" if f.correct[q] else f"✗ (should be {int(f.target[q])})"
-            text = (f"step {self.row} writes {int(f.decoded[q])} {ok} · looks at "
-                    f"x{_sub(j + 1)} = {int(f.source[j])} ({f.alignment[q, j]:.2f})")
+            text = (f"step {self.row}: looks at x{_sub(j + 1)} = {int(f.source[j])}, "
+                    f"writes {int(f.decoded[q])} {ok}")
         else:
             where = PATTERN.get(f.spec.task, "pattern")
-            text = f"{100 * f.share:.0f} % of the attention on the {where}"
-        set_title(self.plot, text, t)
+            text = f"{100 * f.share:.0f} % on the {where}"
+        self.headline.setText(text)
 
     def _clicked(self, event) -> None:
         f = self.current

@@ -17,8 +17,8 @@ import pyqtgraph as pg
 
 from gradlab.measures.attention import TrainingFrame
 
-from ..theme import Theme, pen, qfont, style_plot
-from ._frames import FramePanel, plain, set_title
+from ..theme import Theme, pen, style_plot
+from ._frames import FramePanel, plain
 
 FLOOR = -3.0  # log10 of the lowest value shown (curves are divided by their max)
 
@@ -36,7 +36,7 @@ def normalised_log10(curve: np.ndarray | None) -> np.ndarray | None:
 
 class EncoderGradientPanel(FramePanel):
     name = "encgrad"
-    subtitle = "how much gradient reaches each encoder state h_j"
+    subtitle = "gradient reaching each encoder state (×: max/min)"
 
     def __init__(self, theme: Theme):
         super().__init__(theme)
@@ -46,8 +46,6 @@ class EncoderGradientPanel(FramePanel):
         self.plot.setYRange(FLOOR, 0.15, padding=0.02)
         self.without = self.plot.plot(antialias=True, symbol="s")
         self.with_ = self.plot.plot(antialias=True, symbol="o")
-        self.key = pg.TextItem(anchor=(1.0, 1.0))
-        self.plot.addItem(self.key, ignoreBounds=True)
         self._T = None
         self.apply_theme(theme)
 
@@ -55,8 +53,8 @@ class EncoderGradientPanel(FramePanel):
         super().apply_theme(theme)
         t = theme
         style_plot(self.plot, t, title="", x="source position j", y="‖∂L/∂h_j‖ ÷ max")
-        set_title(self.plot, "gradient at each encoder state", t)
-        self.key.setFont(qfont(t, t.legend_pt))
+        self.plot.setTitle(None)
+        self.headline.hide()
         self._key()
         self.with_.setPen(pen(t.grad, t.line_width))
         self.with_.setSymbolBrush(pg.mkBrush(t.grad))
@@ -75,7 +73,6 @@ class EncoderGradientPanel(FramePanel):
             self._T = T
             self.plot.setXRange(0.5, T + 0.5, padding=0)
             self.plot.getAxis("bottom").setTicks([[(j, str(j)) for j in range(1, T + 1)]])
-            self.key.setPos(T + 0.4, FLOOR + 0.1)
         w = normalised_log10(frame.grad_with)
         if w is None:
             self.with_.setData([], [])
@@ -96,11 +93,11 @@ class EncoderGradientPanel(FramePanel):
         t, f = self.theme, self.current
         rows = []
         if f is None or f.grad_with is not None:
-            ratio = "" if f is None else f": max/min {f.ratio(f.grad_with):.1f}"
-            rows.append(f'<span style="color:{t.grad}">━● with attention{ratio}</span>')
-        ratio = "" if f is None else f": max/min {f.ratio(f.grad_without):.0f}"
+            ratio = "" if f is None else f" ×{f.ratio(f.grad_with):.1f}"
+            rows.append(f'<span style="color:{t.grad}">━● attention{ratio}</span>')
+        ratio = "" if f is None else f" ×{f.ratio(f.grad_without):.0f}"
         rows.append(f'<span style="color:{t.reference}">╍■ last state only{ratio}</span>')
-        self.key.setHtml('<div style="text-align:right">' + "<br>".join(rows) + "</div>")
+        self.set_key("&nbsp;&nbsp; ".join(rows))
 
 
 PANEL = EncoderGradientPanel

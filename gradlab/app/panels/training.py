@@ -15,7 +15,7 @@ import pyqtgraph as pg
 from gradlab.measures.attention import TrainingFrame
 
 from ..theme import Theme, pen, style_axis, style_plot
-from ._frames import FramePanel, plain, set_title
+from ._frames import FramePanel, plain
 
 LOSS_RANGE = (-4.0, 1.0)  # log10 of the loss shown on the right axis
 
@@ -26,7 +26,7 @@ def _pow10(k: int) -> str:
 
 class TrainingPanel(FramePanel):
     name = "training"
-    subtitle = "held-out sequences decoded exactly right, and the loss"
+    subtitle = "learning: held-out exact match and loss"
 
     def __init__(self, theme: Theme):
         super().__init__(theme)
@@ -49,7 +49,6 @@ class TrainingPanel(FramePanel):
         self.loss_view.addItem(self.batch_loss)
         self.loss_view.addItem(self.eval_loss)
         self.accuracy = self.plot.plot(antialias=True, symbol="o")
-        self.key = self.graphics.addLabel("", row=1, col=0)
         self.updates = 500
         self._span = None
         self.apply_theme(theme)
@@ -60,7 +59,8 @@ class TrainingPanel(FramePanel):
     def apply_theme(self, theme: Theme) -> None:
         super().apply_theme(theme)
         t = theme
-        style_plot(self.plot, t, title="", x="updates", y="exact match (%)")
+        style_plot(self.plot, t, title="", x="updates", y="exact %")
+        self.plot.setTitle(None)
         style_axis(self.plot.getAxis("right"), t, "loss")
         self.plot.getAxis("left").setTextPen(pg.mkPen(t.grad))
         self.plot.getAxis("right").setTextPen(pg.mkPen(t.reference))
@@ -71,12 +71,9 @@ class TrainingPanel(FramePanel):
         self.accuracy.setSymbolSize(9)
         self.batch_loss.setPen(pen(t.reference + "80", 1.5))
         self.eval_loss.setPen(pen(t.reference, t.line_width))
-        self.key.setText(
-            f'<span style="color:{t.grad}">━● exact match</span>&nbsp;&nbsp;&nbsp;'
-            f'<span style="color:{t.reference}">━ held-out loss</span>&nbsp;&nbsp;&nbsp;'
-            f'<span style="color:{t.muted}">─ minibatch loss</span>',
-            size=f"{t.legend_pt}pt")
-        self.key.setMinimumWidth(0)
+        self.set_key(
+            f'<span style="color:{t.grad}">━● exact match</span>&nbsp;&nbsp; '
+            f'<span style="color:{t.reference}">━ loss</span>')
 
     def frame(self, config) -> None:
         """The x axis spans ``config.train_updates``."""
@@ -110,9 +107,8 @@ class TrainingPanel(FramePanel):
 
     def _title(self) -> None:
         f = self.current
-        text = ("held-out exact match" if f is None else
-                f"exact match {100 * f.accuracy:.0f} %  ·  update {f.update}")
-        set_title(self.plot, text, self.theme)
+        text = "exact match" if f is None else f"exact match {100 * f.accuracy:.0f} %"
+        self.headline.setText(text)
 
 
 PANEL = TrainingPanel
