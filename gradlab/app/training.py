@@ -142,13 +142,15 @@ class TrainingRunner(QObject):
 
     def set_config(self, config: LabConfig) -> None:
         """Follow the controls: a different run (task, cell, score, seed) stops training
-        and shows the new model untrained; a new ``train_updates`` applies to the next
-        start."""
-        self._config = config
+        and shows the new model untrained; a new ``train_updates`` is the goal of the run
+        at once (training already past it ends)."""
+        old, self._config = self._config, config
         spec = RunSpec.from_config(config, **self.sizes)
         if spec != self._spec:
             self._spec = spec
             self.reset()
+        elif self._state == "training" and config.train_updates != old.train_updates:
+            self._send("train")  # the running run aims at the new number at once
 
     @Slot()
     def start(self) -> None:

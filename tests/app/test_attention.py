@@ -150,10 +150,15 @@ def test_reset_and_a_new_run_from_the_controls(qtbot, runner, panels):
     qtbot.waitUntil(lambda: runner.frame.spec.score == "dot", timeout=20000)
     assert runner.frame.update == 0
     assert panels["alignment"].current is runner.frame
-    # train_updates alone does not replace the run
+    # train_updates alone does not replace the run; while training it is the new goal
     spec = runner.spec
-    runner.set_config(CONFIG.replace(score="dot", train_updates=50))
+    runner.set_config(CONFIG.replace(score="dot", train_updates=5000))
     assert runner.spec is spec and runner.state == "ready"
+    runner.start()
+    qtbot.waitUntil(lambda: runner.frame.update > 0, timeout=20000)
+    runner.set_config(CONFIG.replace(score="dot", train_updates=10))
+    qtbot.waitUntil(lambda: runner.state == "done", timeout=20000)
+    assert runner.spec is spec and runner.frame.done
 
 
 def test_only_the_newest_frame_reaches_the_gui(qtbot, runner):
