@@ -26,14 +26,18 @@ run: $(STAMP)
 	$(BIN)/gradlab
 
 test: $(STAMP)
+	$(BIN)/lint-imports
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q
 
+# one plain process, as a user's script runs gradlab (JAX, when installed, is the reference:
+# `$(BIN)/pip install jax`; it is never a dependency)
 bench: $(STAMP)
-	OPENBLAS_NUM_THREADS=1 $(BIN)/gradlab bench --markdown
+	$(BIN)/python -m benchmarks --markdown
 
 lint: $(STAMP)
-	$(BIN)/ruff check gradlab kernels scenes tests
+	$(BIN)/ruff check gradlab kernels scenes tests benchmarks
+	$(BIN)/lint-imports
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache
+	rm -rf $(VENV) build *.egg-info .pytest_cache .import_linter_cache
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -5,10 +5,12 @@ a slash, an existing directory, or a name without a suffix) that receives
 frame_00000.png, frame_00001.png, ...
 
 Writes are atomic: frames go to a hidden temporary file (or directory) beside the target,
-renamed over the target only when every frame is written. On any error, or Ctrl-C, the
-temporary is removed and the target is left as it was. Bad targets (unknown suffix,
-missing or unwritable directory) raise ExportError from ``open_writer``, before any frame
-is rendered::
+``.<name>.<pid>.<random>.part[.mp4|.gif]``, renamed over the target only when every frame
+is written. On any error, Ctrl-C, SIGTERM or SIGHUP (see ``StopSignals``) the temporary is
+removed and the target is left as it was; a temporary left by a process that was killed
+outright (kill -9) is removed by the next writer for the same target. Bad targets (empty
+path, unknown suffix, missing or unwritable directory) raise ExportError from
+``open_writer``, before any frame is rendered::
 
     with open_writer("out.mp4", fps=30, size=(1280, 720)) as w:
         for rgb in frames:          # (H, W, 3) uint8
@@ -17,6 +19,7 @@ is rendered::
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import math
@@ -24,6 +27,7 @@ import os
 import queue
 import re
 import shutil
+import signal
 import sys
 import tempfile
 import threading
@@ -33,20 +37,86 @@ from pathlib import Path
 
 import numpy as np
 
+try:  # POSIX: temporaries are locked while written, so stale ones can be told apart
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None
+
 log = logging.getLogger(__name__)
 
 FORMATS = ("mp4", "gif", "png")
 _FRAME_NAME = re.compile(r"frame_\d{5,}\.png")
 MAX_SIDE = 8192
+MAX_FPS = 240
 
 
 class ExportError(Exception):
     """A target that cannot be written, or frames that do not fit it. One-line message."""
 
 
+class Stopped(KeyboardInterrupt):
+    """A render stopped by a signal (SIGINT, SIGTERM or SIGHUP); ``signum`` says which.
+
+    A KeyboardInterrupt, so code that already cleans up after Ctrl-C cleans up after these.
+    """
+
+    def __init__(self, signum: int):
+        self.signum = int(signum)
+        super().__init__(f"stopped by {signal.Signals(self.signum).name}")
+
+
+# the signals that stop a render cleanly (SIGHUP does not exist on Windows)
+STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP")
+                     if hasattr(signal, name))
+
+
+class StopSignals:
+    """While active, SIGINT / SIGTERM / SIGHUP only set a flag; ``check()`` raises Stopped.
+
+    A renderer calls ``check()`` between frames, in its own code, so the signal never
+    surfaces as an exception inside a Qt paint event (where PySide would swallow it or
+    crash) and the writer always gets to remove its temporary. Handlers are installed on
+    ``__enter__`` (only from the main thread; elsewhere this does nothing) and the previous
+    ones restored on ``__exit__``. The first signal wins; later ones change nothing.
+    """
+
+    def __init__(self, signals=STOP_SIGNALS):
+        self.signals = tuple(signals)
+        self.signum: int | None = None
+        self._previous: dict[int, object] = {}
+
+    def _handle(self, signum, _frame) -> None:
+        if self.signum is None:
+            self.signum = signum
+
+    @property
+    def stopped(self) -> bool:
+        return self.signum is not None
+
+    def check(self) -> None:
+        """Raise Stopped if a stop signal has arrived."""
+        if self.signum is not None:
+            raise Stopped(self.signum)
+
+    def __enter__(self) -> StopSignals:
+        if threading.current_thread() is threading.main_thread():
+            for s in self.signals:
+                self._previous[s] = signal.signal(s, self._handle)
+        return self
+
+    def __exit__(self, *exc) -> bool:
+        previous, self._previous = self._previous, {}
+        for s, handler in previous.items():
+            signal.signal(s, handler if handler is not None else signal.SIG_DFL)
+        return False
+
+
 def output_kind(path: str | os.PathLike) -> str:
     """'mp4', 'gif' or 'png' (a directory of PNGs) for an output path; ExportError otherwise."""
     text = os.fspath(path)
+    if not text.strip():
+        raise ExportError(f"output path {text!r} is empty or blank: give a file such as out.mp4, "
+                          "out.gif or a directory such as frames/")
     p = Path(text)
     if text.endswith(("/", os.sep)) or p.is_dir() or not p.suffix:
         return "png"
@@ -70,9 +140,10 @@ def check_size(size) -> tuple[int, int]:
     return w, h
 
 
-def _check_fps(fps) -> int:
-    if isinstance(fps, bool) or not isinstance(fps, int) or not 1 <= fps <= 240:
-        raise ExportError(f"fps={fps!r} must be an integer in [1, 240]")
+def check_fps(fps) -> int:
+    """An int frame rate in [1, MAX_FPS]; ExportError otherwise."""
+    if isinstance(fps, bool) or not isinstance(fps, int) or not 1 <= fps <= MAX_FPS:
+        raise ExportError(f"fps={fps!r} must be an integer in [1, {MAX_FPS}]")
     return fps
 
 
@@ -105,6 +176,86 @@ def check_target(path: str | os.PathLike) -> tuple[str, Path]:
     return kind, target
 
 
+# a temporary: .<target name>.<pid>.<mkstemp's random part>.<part | part.mp4 | part.gif | old>
+_TEMP_TAIL = r"\.(\d+)\.[A-Za-z0-9_]+\.(?:part|part\.mp4|part\.gif|old)"
+
+
+def _temp_prefix(target: Path) -> str:
+    return f".{target.name}.{os.getpid()}."
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    if pid <= 0:  # 0 would name our process group, not a process
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (OSError, OverflowError):  # exists but is not ours to signal, or no such pid ever
+        return True
+    return True
+
+
+def _lock(path: Path) -> int | None:
+    """An fd holding an exclusive flock on ``path`` (a file or a directory), or None if
+    someone else holds it or locks are not available here."""
+    if fcntl is None:
+        return None
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return None
+    return fd
+
+
+def remove_stale_temporaries(target: str | os.PathLike) -> list[str]:
+    """Remove temporaries of ``target`` left behind by writers that were killed outright.
+
+    A temporary is stale when the process named in it is gone and nobody holds its lock
+    (a live writer keeps an flock on its temporary; the kernel drops it when the process
+    dies, even by kill -9). Only this target's temporaries are touched. POSIX only.
+    Returns the names removed.
+    """
+    target = Path(target)
+    if fcntl is None:  # pragma: no cover - no flock and no safe liveness check
+        return []
+    pattern = re.compile(re.escape(f".{target.name}") + _TEMP_TAIL)
+    removed = []
+    try:
+        entries = list(os.scandir(target.parent))
+    except OSError:
+        return []
+    for entry in entries:
+        m = pattern.fullmatch(entry.name)
+        if m is None or _pid_alive(int(m.group(1))):
+            continue
+        path = Path(entry.path)
+        fd = _lock(path)
+        if fd is None:  # someone (on another host, say) is still writing it
+            continue
+        try:
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+            removed.append(entry.name)
+        except OSError:
+            log.debug("could not remove stale temporary %s", path, exc_info=True)
+        finally:
+            os.close(fd)
+    if removed:
+        log.info("removed %d stale temporaries of %s: %s", len(removed), target,
+                 ", ".join(removed))
+    return removed
+
+
 def _usual_mode(path: Path) -> None:
     """Give a finished temporary the permissions a plain open()/mkdir() would have had
     (mkstemp/mkdtemp make them private to the user)."""
@@ -118,17 +269,22 @@ class FrameWriter:
 
     Frames are encoded on one background thread behind a small bounded queue, so the
     caller draws frame k + 1 while frame k is compressed; ``write`` blocks when the queue
-    is full, and an encoder error is raised by the next ``write`` or by ``close``.
-    Use open_writer().
+    is full, and an encoder error is raised by the next ``write`` or by ``close``. With a
+    ``stop`` (StopSignals), ``write`` and ``close`` raise Stopped once a stop signal has
+    arrived, up to the moment the temporary is renamed over the target. The temporary is
+    flock-ed while it exists (see remove_stale_temporaries). Use open_writer().
     """
 
     kind = ""
     QUEUE = 4  # frames waiting for the encoder at most
 
-    def __init__(self, target: Path, fps: int, size: tuple[int, int]):
+    def __init__(self, target: Path, fps: int, size: tuple[int, int],
+                 stop: StopSignals | None = None):
         self.target = target
         self.fps = fps
         self.size = size  # (width, height)
+        self.stop = stop
+        self._lock_fd: int | None = None
         self.frames = 0  # frames accepted by write()
         self._encoded = 0  # frames the encoder thread has finished
         self._temp: Path | None = None
@@ -167,10 +323,24 @@ class FrameWriter:
                 raise e
             raise ExportError(f"encoding {self.target} failed: {type(e).__name__}: {e}") from e
 
+    def _check_stop(self) -> None:
+        if self.stop is not None:
+            self.stop.check()
+
+    def _take_lock(self) -> None:
+        """Lock the temporary (called once it exists)."""
+        self._lock_fd = _lock(self._temp)
+
+    def _drop_lock(self) -> None:
+        fd, self._lock_fd = self._lock_fd, None
+        if fd is not None:
+            os.close(fd)
+
     def write(self, rgb: np.ndarray) -> None:
         """Append one frame: an (H, W, 3) uint8 array matching ``size`` (it is copied)."""
         if self._done or self._temp is None:
             raise ExportError(f"writer for {self.target} is closed")
+        self._check_stop()
         self._raise_encoder_error()
         w, h = self.size
         a = np.asarray(rgb)
@@ -194,7 +364,11 @@ class FrameWriter:
         self._thread = None
 
     def close(self) -> None:
-        """Finish encoding and rename the temporary over the target."""
+        """Finish encoding and rename the temporary over the target.
+
+        Any failure (a full disk while the file is finalised, say) or a stop signal before
+        the rename removes the temporary; errors are raised as one-line ExportErrors.
+        """
         if self._done:
             return
         try:
@@ -202,8 +376,15 @@ class FrameWriter:
             self._raise_encoder_error()
             if self.frames == 0:
                 raise ExportError(f"no frames were written to {self.target}")
-            self._finish()
-            self._commit()
+            self._check_stop()
+            try:
+                self._finish()
+                self._check_stop()  # the last moment a signal can still undo the render
+                self._commit()
+            except (ExportError, KeyboardInterrupt):
+                raise
+            except Exception as e:
+                raise ExportError(f"cannot finish {self.target}: {_reason(e)}") from e
         except BaseException:
             self.abort()
             raise
@@ -222,7 +403,9 @@ class FrameWriter:
             if temp.is_dir():
                 shutil.rmtree(temp, ignore_errors=True)
             else:
-                temp.unlink(missing_ok=True)
+                with contextlib.suppress(OSError):
+                    temp.unlink(missing_ok=True)
+        self._drop_lock()
 
     def _release(self) -> None:
         """Close open handles without finishing (override if the sink holds any)."""
@@ -231,6 +414,7 @@ class FrameWriter:
         _usual_mode(self._temp)
         os.replace(self._temp, self.target)
         self._temp = None
+        self._drop_lock()
 
     def __enter__(self) -> FrameWriter:
         return self
@@ -252,10 +436,11 @@ class Mp4Writer(FrameWriter):
     def _open(self) -> None:
         import av  # lazy: only when writing video
 
-        fd, name = tempfile.mkstemp(prefix=f".{self.target.name}.", suffix=".part.mp4",
+        fd, name = tempfile.mkstemp(prefix=_temp_prefix(self.target), suffix=".part.mp4",
                                     dir=self.target.parent)
         os.close(fd)
         self._temp = Path(name)
+        self._take_lock()
         w, h = self.size
         self._even = (w - w % 2, h - h % 2)
         if min(self._even) < 2:
@@ -300,10 +485,11 @@ class GifWriter(FrameWriter):
     kind = "gif"
 
     def _open(self) -> None:
-        fd, name = tempfile.mkstemp(prefix=f".{self.target.name}.", suffix=".part.gif",
+        fd, name = tempfile.mkstemp(prefix=_temp_prefix(self.target), suffix=".part.gif",
                                     dir=self.target.parent)
         self._file = os.fdopen(fd, "wb")
         self._temp = Path(name)
+        self._take_lock()
         self._pending = None  # (rgb, number of frames it stands for)
         self._shown = 0  # frames already written to the file
 
@@ -350,8 +536,9 @@ class PngDirWriter(FrameWriter):
     kind = "png"
 
     def _open(self) -> None:
-        self._temp = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.", suffix=".part",
+        self._temp = Path(tempfile.mkdtemp(prefix=_temp_prefix(self.target), suffix=".part",
                                            dir=self.target.parent))
+        self._take_lock()
 
     def _write(self, rgb: np.ndarray) -> None:
         from PIL import Image
@@ -365,7 +552,7 @@ class PngDirWriter(FrameWriter):
         old = None
         if self.target.is_dir():
             if any(self.target.iterdir()):  # frames of an earlier render: swap them out
-                old = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.", suffix=".old",
+                old = Path(tempfile.mkdtemp(prefix=_temp_prefix(self.target), suffix=".old",
                                             dir=self.target.parent))
                 os.replace(self.target, old / "frames")
             else:
@@ -373,6 +560,7 @@ class PngDirWriter(FrameWriter):
         _usual_mode(self._temp)
         os.replace(self._temp, self.target)
         self._temp = None
+        self._drop_lock()
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
 
@@ -380,15 +568,26 @@ class PngDirWriter(FrameWriter):
 _WRITERS = {"mp4": Mp4Writer, "gif": GifWriter, "png": PngDirWriter}
 
 
-def open_writer(path: str | os.PathLike, fps: int, size: tuple[int, int]) -> FrameWriter:
+def _reason(e: BaseException) -> str:
+    """One line for an error: the OS's words for an OSError (no temporary's name)."""
+    if isinstance(e, OSError) and e.strerror:
+        return e.strerror
+    return f"{type(e).__name__}: {e}"
+
+
+def open_writer(path: str | os.PathLike, fps: int, size: tuple[int, int],
+                stop: StopSignals | None = None) -> FrameWriter:
     """A frame sink for ``path`` (format from the path), its temporary already created.
 
     Raises ExportError (one line) for a bad target, fps or size, before any frame is drawn.
+    Stale temporaries of the same target (from a killed writer) are removed first.
+    ``stop``: a StopSignals whose signal makes write/close raise Stopped (and clean up).
     """
     kind, target = check_target(path)
-    fps = _check_fps(fps)
+    fps = check_fps(fps)
     size = check_size(size)
-    writer = _WRITERS[kind](target, fps, size)
+    remove_stale_temporaries(target)
+    writer = _WRITERS[kind](target, fps, size, stop)
     try:
         writer._open()
         writer._start()
@@ -458,6 +657,13 @@ class ProgressBar:
             self.stream.write("\r" + self.text() + "\n")
             self.stream.flush()
 
+    def abandon(self) -> None:
+        """End the bar's line on a terminal without completing it (the render failed)."""
+        if self._tty and self._last_draw > -math.inf:
+            self.stream.write("\n")
+            self.stream.flush()
 
-__all__ = ["FORMATS", "ExportError", "FrameWriter", "ProgressBar", "check_size", "check_target",
-           "open_writer", "output_kind"]
+
+__all__ = ["FORMATS", "MAX_FPS", "STOP_SIGNALS", "ExportError", "FrameWriter", "ProgressBar",
+           "StopSignals", "Stopped", "check_fps", "check_size", "check_target", "open_writer",
+           "output_kind", "remove_stale_temporaries"]

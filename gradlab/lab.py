@@ -105,7 +105,7 @@ class Lab:
         self.draws = BaseDraws(cache_size)
         self._results: OrderedDict = OrderedDict()
         self._cache_size = 4 * cache_size
-        self._lock = threading.RLock()
+        self._lock = threading.Lock()
 
     def compute(self, config: LabConfig, measures: Iterable[str] | None = None) -> Snapshot:
         """The results of ``measures`` (names from ``gradlab.measures.MEASURES``; all when
@@ -113,19 +113,21 @@ class Lab:
         names = list(MEASURES) if measures is None else list(measures)
         entries = [get_measure(n) for n in names]
         start = time.perf_counter()
-        with self._lock:
-            ctx = Context(config, self.draws)
-            results = {}
-            for m in entries:
-                key = (m.name, _key(config, m.ignores))
-                if key in self._results:
+        ctx = Context(config, self.draws)
+        results = {}
+        for m in entries:
+            key = (m.name, _key(config, m.ignores))
+            with self._lock:  # only the cache is shared: two lanes compute at once
+                hit = self._results.get(key)
+                if hit is not None:
                     self._results.move_to_end(key)
-                    results[m.name] = self._results[key]
-                    continue
-                results[m.name] = value = _freeze(m.compute(ctx))
-                self._results[key] = value
-                while len(self._results) > self._cache_size:
-                    self._results.popitem(last=False)
+            if hit is None:
+                hit = _freeze(m.compute(ctx))
+                with self._lock:
+                    self._results[key] = hit
+                    while len(self._results) > self._cache_size:
+                        self._results.popitem(last=False)
+            results[m.name] = hit
         return Snapshot(config, results, 1000 * (time.perf_counter() - start))
 
 

@@ -12,7 +12,7 @@ from numbers import Integral
 
 import numpy as np
 
-from .blas import one_blas_thread
+from . import engine
 from .cells import get_cell
 from .params import Params
 from .trace import Grads, Source, Trace, check_source
@@ -33,13 +33,14 @@ def _truncation(truncate, T: int) -> int:
     return int(min(truncate, T))  # chunks of >= T steps cut nothing
 
 
-def _batched(a, name: str, dims: int, dtype) -> np.ndarray:
-    # always a copy: a Trace must not change when the caller reuses its input buffer
+def _batched(a, name: str, dims: int, dtype, copy: bool = True) -> np.ndarray:
+    # a copy for what a Trace keeps: it must not change when the caller reuses its buffer
+    # (dh and dc are only read, and copying hundreds of MB would delay a Ctrl-C)
     kind = np.asarray(a).dtype.kind
     if kind not in "fiub":  # complex would lose its imaginary part; objects, strings: no
         raise ValueError(f"{name} has dtype {np.asarray(a).dtype}; give real numbers "
                          "(float32 or float64)")
-    a = np.array(a, dtype=dtype, copy=True)
+    a = np.array(a, dtype=dtype, copy=True) if copy else np.asarray(a, dtype=dtype)
     if a.ndim == dims - 1:
         a = a[None]
     if a.ndim != dims:
@@ -63,8 +64,7 @@ def forward(params: Params, x, h0=None, c0=None) -> Trace:
         c0 = _batched(c0, "c0", 2, params.dtype)
         if c0.shape != (B, n):
             raise ValueError(f"c0 has shape {c0.shape}; expected ({B}, {n})")
-    with one_blas_thread():  # the kernels' BLAS on this thread (see gradlab.pair.run)
-        trace = get_cell(params.cell).forward(params, x, h0, c0)
+    trace = engine.call(lambda: get_cell(params.cell).forward(params, x, h0, c0), B * T * n * n)
     return dataclasses.replace(trace, source=Source.of(params))
 
 
@@ -76,16 +76,16 @@ def backward(params: Params, trace: Trace, dh, *, dc=None, truncate: int | None 
     """
     check_source(params, trace, "backward")
     B, T, n = trace.h.shape
-    dh = _batched(dh, "dh", 3, params.dtype)
+    dh = _batched(dh, "dh", 3, params.dtype, copy=False)
     if dh.shape != (B, T, n):
         raise ValueError(f"dh has shape {dh.shape}; expected {(B, T, n)}")
     if dc is not None:
-        dc = _batched(dc, "dc", 3, params.dtype)
+        dc = _batched(dc, "dc", 3, params.dtype, copy=False)
         if dc.shape != (B, T, n):
             raise ValueError(f"dc has shape {dc.shape}; expected {(B, T, n)}")
     k = _truncation(truncate, T)
-    with one_blas_thread():  # the kernels' BLAS on this thread (see gradlab.pair.run)
-        grads = get_cell(params.cell).backward(params, trace, dh, dc, k)
+    grads = engine.call(lambda: get_cell(params.cell).backward(params, trace, dh, dc, k),
+                        2 * B * T * n * n)
     return dataclasses.replace(grads, cell=params.cell)
 
 

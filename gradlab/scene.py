@@ -13,11 +13,16 @@ A scene file subclasses ``Scene`` and writes ``construct`` with four kinds of st
 ``Scene.timeline()`` records the steps (validating every config on the way) and
 ``Scene.frames(fps)`` turns them into one Frame per video frame. Both are pure functions
 of the class: no clock, no Qt, no unseeded randomness, so a scene gives the same frames
-on every run. Errors in a scene file surface as ``SceneError("file.py:LINE: message")``.
+on every run. Errors in a scene file surface as ``SceneError("file.py:LINE: message")``,
+a scene that calls sys.exit() included.
 
-Frame timing: a timed step (wait, animate) of d seconds gets round(d * fps) frames (at
-least one); frame k of an n-frame animation shows progress (k + 1) / n, so the last frame
-of an animation holds the end value exactly. Instant steps (caption, set) apply to the
+A scene file is a Python program: ``load_scene`` runs it with the rights of the user who
+runs gradlab, like a build tool runs its build file. Load only scenes you trust.
+
+Frame timing: a timed step (wait, animate) of d seconds (at most MAX_STEP_SECONDS; a
+scene lasts at most MAX_SCENE_SECONDS) gets round(d * fps) frames (at least one); frame k
+of an n-frame animation shows progress (k + 1) / n, so the last frame of an animation
+holds the end value exactly. Instant steps (caption, set) apply to the
 next frame; instant steps after the last timed step add one final frame.
 """
 
@@ -38,8 +43,12 @@ from pathlib import Path
 import numpy as np
 
 from .config import RANGES, LabConfig
+from .export import MAX_FPS, MAX_SIDE
+from .layouts import get_layout
 
 EASES = ("smooth", "linear")
+MAX_STEP_SECONDS = 3600.0  # one wait or animate: an hour
+MAX_SCENE_SECONDS = 4 * 3600.0  # a whole scene: longer than any lecture
 # LabConfig fields that animate() may interpolate (ints are rounded to the nearest integer)
 # (the same int/float rule LabConfig uses: a range with integer bounds is an integer field)
 _NUMERIC = {name: "int" if isinstance(lo, int) and isinstance(hi, int) else "float"
@@ -109,8 +118,11 @@ class Timeline:
         return float(sum(s.duration for s in self.steps))
 
     def frame_count(self, fps: int) -> int:
-        """How many frames frames(fps) yields."""
-        return sum(1 for _ in _schedule(self, fps))
+        """How many frames frames(fps) yields (counted from the step lengths, not one by one)."""
+        _check_fps(fps)
+        timed = sum(_frames_for(s.duration, fps) for s in self.steps if s.timed)
+        # instant steps after the last timed step (or no timed step at all) add one frame
+        return timed + (0 if self.steps and self.steps[-1].timed else 1)
 
     def frames(self, fps: int) -> Iterator[Frame]:
         """One Frame per video frame at ``fps``; see the module docstring for the timing."""
@@ -129,10 +141,15 @@ def _frames_for(duration: float, fps: int) -> int:
     return max(1, math.floor(duration * fps + 0.5))
 
 
+def _check_fps(fps, name: str = "fps") -> int:
+    if isinstance(fps, bool) or not isinstance(fps, int) or not 1 <= fps <= MAX_FPS:
+        raise ValueError(f"{name}={fps!r} must be an integer in [1, {MAX_FPS}]")
+    return fps
+
+
 def _schedule(timeline: Timeline, fps: int) -> Iterator[tuple[int, float | None]]:
     """(step index, animation progress or None) for every frame."""
-    if not (isinstance(fps, int) and fps > 0):
-        raise ValueError(f"fps={fps!r} must be a positive integer")
+    _check_fps(fps)
     pending = False  # an instant step not yet shown on any frame
     for i, step in enumerate(timeline.steps):
         if not step.timed:
@@ -166,26 +183,33 @@ def _interpolate(step: Step, progress: float) -> LabConfig:
 class Scene:
     """Base class of lecture scenes. Subclasses set ``config`` and write ``construct``.
 
-    Class attributes: config (the LabConfig at t = 0), seed (if not None, replaces
+    Class attributes: config (the LabConfig at t = 0), layout (the lab's topic, a name
+    from gradlab.layouts), seed (if not None, replaces
     config.seed; also seeds ``self.rng`` for scenes that want random choices), fps, size
     (width, height) of rendered video.
     """
 
     config: LabConfig = LabConfig()
+    layout: str = "vanishing"
     seed: int | None = None
     fps: int = 30
     size: tuple[int, int] = (1280, 720)
 
     def __init__(self):
-        start = type(self).config
+        cls = type(self)
+        start = cls.config
         if not isinstance(start, LabConfig):
             raise ValueError(f"config must be a LabConfig, not {type(start).__name__}")
+        get_layout(cls.layout)  # ValueError naming the layouts
+        _check_fps(cls.fps, f"{cls.__name__}.fps")
+        _check_size(cls.size, f"{cls.__name__}.size")
         if self.seed is not None:
             start = start.replace(seed=self.seed)
         self._start = start
         self._current = start
         self._caption = ""
         self._steps: list[Step] = []
+        self._duration = 0.0  # seconds so far
         self._file = _scene_files(type(self))[1]
         self.rng = np.random.default_rng(self.seed if self.seed is not None else start.seed)
 
@@ -237,8 +261,8 @@ class Scene:
             scene.construct()
         except SceneError:
             raise
-        except Exception as e:  # a broken scene: say where, in the scene's own file
-            raise SceneError(_describe(e, *_scene_files(cls))) from e
+        except (Exception, SystemExit) as e:  # a broken scene: say where, in its own file
+            raise SceneError(_describe(e, *_scene_files(cls), fallback=_class_line(cls))) from e
         return Timeline(start=scene._start, steps=tuple(scene._steps))
 
     @classmethod
@@ -249,6 +273,10 @@ class Scene:
     # -- internals --------------------------------------------------------------------------
 
     def _record(self, kind, after, *, duration=0.0, ease="linear", fields=()):
+        if self._duration + duration > MAX_SCENE_SECONDS:
+            raise ValueError(f"the scene would last {self._duration + duration:g} s; "
+                             f"a scene lasts at most {MAX_SCENE_SECONDS:g} s")
+        self._duration += duration
         self._steps.append(Step(kind=kind, before=self._current, after=after,
                                 caption=self._caption, duration=duration, ease=ease,
                                 fields=fields, line=_caller_line(self._file)))
@@ -259,7 +287,22 @@ def _positive(name: str, value) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0 \
             or not math.isfinite(value):
         raise ValueError(f"{name}={value!r} must be a positive number of seconds")
+    if value > MAX_STEP_SECONDS:
+        raise ValueError(f"{name}={value!r} is too long: a step lasts at most "
+                         f"{MAX_STEP_SECONDS:g} s")
     return float(value)
+
+
+def _check_size(size, name: str) -> None:
+    try:
+        w, h = size
+        ok = all(isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= MAX_SIDE
+                 for v in (w, h))
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise ValueError(f"{name}={size!r} must be (width, height), each an integer in "
+                         f"[1, {MAX_SIDE}]")
 
 
 def _scene_files(cls) -> tuple[str, str | None]:
@@ -302,16 +345,31 @@ def _caller_line(real: str | None) -> int:
         del frame
 
 
-def _describe(e: BaseException, shown: str, real: str | None) -> str:
-    """'path:line: message', the line taken from the deepest traceback frame in the file."""
+def _class_line(cls) -> int | None:
+    """The line of ``class ...:`` in the scene file, for errors in its class attributes."""
+    try:
+        return inspect.getsourcelines(cls)[1]
+    except (OSError, TypeError):
+        return None
+
+
+def _describe(e: BaseException, shown: str, real: str | None,
+              fallback: int | None = None) -> str:
+    """'path:line: message', the line taken from the deepest traceback frame in the file
+    (``fallback`` if no frame is in the file)."""
     if isinstance(e, SyntaxError) and e.filename and real and _same_file(e.filename, real):
         return f"{shown}:{e.lineno}: SyntaxError: {e.msg}"
     line = None
     for fs in traceback.extract_tb(e.__traceback__):
         if real and _same_file(fs.filename, real):
             line = fs.lineno
+    if line is None:
+        line = fallback
     if isinstance(e, SyntaxError) and e.filename:  # a syntax error in a module it imports
         return f"{shown}:{line}: SyntaxError in {e.filename}:{e.lineno}: {e.msg}"
+    if isinstance(e, SystemExit):
+        return (f"{shown}:{line if line is not None else '?'}: the scene called "
+                f"sys.exit({e.code!r}); a scene must not exit")
     message = str(e) if isinstance(e, ValueError) else f"{type(e).__name__}: {e}"
     return f"{shown}:{line if line is not None else '?'}: {message}"
 
@@ -336,7 +394,7 @@ def load_scene(path: str | os.PathLike, name: str | None = None) -> type[Scene]:
     sys.modules[module_name] = module  # dataclasses and pickling look modules up here
     try:
         spec.loader.exec_module(module)
-    except Exception as e:
+    except (Exception, SystemExit) as e:
         sys.modules.pop(module_name, None)
         raise SceneError(_describe(e, shown, str(real))) from e
     found = {k: v for k, v in vars(module).items()
@@ -356,5 +414,5 @@ def load_scene(path: str | os.PathLike, name: str | None = None) -> type[Scene]:
     return cls
 
 
-__all__ = ["EASES", "Frame", "Scene", "SceneError", "Step", "Timeline", "ease_value",
-           "load_scene"]
+__all__ = ["EASES", "MAX_SCENE_SECONDS", "MAX_STEP_SECONDS", "Frame", "Scene", "SceneError",
+           "Step", "Timeline", "ease_value", "load_scene"]

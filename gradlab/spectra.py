@@ -17,7 +17,7 @@ import numpy as np
 from kernels import jacobian as kj
 from kernels.lyapunov import lyapunov_exponents
 
-from .blas import cores, one_blas_thread, single_blas_thread
+from . import engine
 from .cells import get_cell
 from .ops import step_jacobians
 from .params import Params
@@ -36,12 +36,13 @@ def _state_jacobians(params: Params, trace: Trace, b, what: str) -> np.ndarray:
     return step_jacobians(params, trace)[b]
 
 
-def log_singular_values(J: np.ndarray, *, threads: bool = True) -> np.ndarray:
+def log_singular_values(J: np.ndarray, *, threads: bool | None = None) -> np.ndarray:
     """(T, d) log singular values, descending, of P_l = J[T-1] ... J[T-l] for l = 1..T.
 
-    J (T, d, d) holds J[t-1] = ds_t/ds_{t-1}. With ``threads`` (and two cores), the QR
-    updates of the product run in this thread while the SVDs of finished lags run in a
-    second one: both kernels release the GIL.
+    J (T, d, d) holds J[t-1] = ds_t/ds_{t-1}. With ``threads`` (None: what the engine
+    allows, i.e. ``GRADLAB_THREADS=2``), the QR updates of the product run in this thread
+    while the SVDs of finished lags run in a second one: both kernels release the GIL. By
+    default everything runs in the calling thread (never slower on a busy machine).
     """
     J = np.ascontiguousarray(J, dtype=np.float64)
     if J.ndim != 3 or J.shape[1] != J.shape[2]:
@@ -49,14 +50,15 @@ def log_singular_values(J: np.ndarray, *, threads: bool = True) -> np.ndarray:
     T, d, _ = J.shape
     if T == 0:
         return np.empty((0, d))
-    if not threads or cores() < 2 or T < 2 * _CHUNK or d < 8:
-        with one_blas_thread():
-            return kj.log_singular_values(J)
+    if threads is None:
+        threads = engine.threads() >= 2
+    if not threads or T < 2 * _CHUNK or d < 8:
+        return kj.log_singular_values(J)
     out = np.full((T, d), np.nan)
     Qt, Tm, delta = kj.new_state(d)
     buffers = [(np.empty((_CHUNK, d)), np.empty((_CHUNK, d, d))) for _ in range(2)]
-    with ThreadPoolExecutor(max_workers=1) as pool, one_blas_thread():
-        pending = pool.submit(single_blas_thread)  # the worker's BLAS too
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = None
         for k, l0 in enumerate(range(1, T + 1, _CHUNK)):
             c = min(_CHUNK, T + 1 - l0)
             deltas, Ts = buffers[k % 2]  # the job that used them (k - 2) has finished
@@ -72,7 +74,7 @@ def log_singular_values(J: np.ndarray, *, threads: bool = True) -> np.ndarray:
 
 
 def jacobian_spectrum(params: Params, trace: Trace, *, b: int = 0,
-                      threads: bool = True) -> np.ndarray:
+                      threads: bool | None = None) -> np.ndarray:
     """Log singular values of ds_T/ds_{T-l} for l = 1..T: (T, d), row l-1 descending.
 
     s = h (RNN, GRU) or (h, c) (LSTM, d = 2n). Accurate in every singular value (not just
@@ -105,5 +107,4 @@ def lyapunov_spectrum(params: Params, trace: Trace, *, b: int = 0, k: int | None
     if not 0 <= warmup < T:
         raise ValueError(f"warmup={warmup} must be at least 0 and below the {T} steps")
     Q0, _ = np.linalg.qr(np.random.default_rng(seed).standard_normal((d, k)))
-    with one_blas_thread():
-        return lyapunov_exponents(np.ascontiguousarray(J, dtype=np.float64), Q0, int(warmup))
+    return lyapunov_exponents(np.ascontiguousarray(J, dtype=np.float64), Q0, int(warmup))

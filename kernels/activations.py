@@ -1,11 +1,11 @@
 """tanh and sigmoid as plain arithmetic, so that loops calling them vectorise.
 
-numba calls libm's tanh and exp one scalar at a time (tanh 15 ns, sigmoid 5 ns a value on
-the 2-core machine: more than a step's recurrent product at n = 128). These functions use
-only arithmetic, bit operations and selects, so LLVM turns a loop over them into AVX code
-(about 2.5 ns a value). Both stay within a few ulp of libm, pass inf and nan through as
-libm does, and compute in float64 (float32 callers round the result once). Every cell
-kernel uses these two; the RNN's loops call them directly.
+numba calls libm's tanh and exp one scalar at a time, which costs as much as a step's
+recurrent product at n = 128 (docs/performance.md). These functions use only arithmetic,
+bit operations and selects, so LLVM turns a loop over them into vector code. Both stay
+within a few ulp of libm, pass inf and nan through as libm does, and compute in float64
+(float32 callers round the result once). Every cell kernel uses these two; the RNN's loops
+call them directly.
 
 exp's 2^k is built in the exponent bits, and k is rounded by adding 1.5 * 2^52 (the integer
 then sits in the low bits), so no float-to-int conversion is needed (AVX2 has none for 64

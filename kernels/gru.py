@@ -12,7 +12,7 @@ variant gates only the recurrent side of n. Per step t = 1..T:
 
 Layout is time-major, (T, B, ...); the public wrappers in ``gradlab.cells.gru`` take
 (B, T, ...). Each step does one pass over W (two, W_rz then W_n, for 'cho', whose second
-product needs r first) with ``kernels.matvec``'s blocked products, split between a pair of
+product needs r first) with ``kernels.fast.matvec``'s blocked products, split between a pair of
 threads by units as in ``kernels.rnn``; the parameter gradients are matrix products after
 the backward sweep. Activations from ``kernels.activations``.
 """
@@ -21,13 +21,14 @@ import numpy as np
 
 from ._flags import kernel
 from .activations import sigmoid_vec, tanh_vec
-from .matvec import blocked_pieces, blocked_product, other_rows_product, own_rows_product
-from .rnn import flows, outputs, quiet, time_halves
-from .sync import publish, shared_empty, split, unit_columns, wait
+from .fast.grads import outer_sum, row_sums, rows_times
+from .fast.matvec import blocked_pieces, blocked_product, other_rows_product, own_rows_product
+from .fast.sync import publish, shared_empty, split, unit_columns, wait
+from .rnn import flows, flush, outputs, quiet, time_halves
 
 
 def gru_forward_blocks(W, U, cho, pieces):
-    """For each piece, in blocks (``kernels.matvec``), the columns of W^T that give its units'
+    """For each piece, in blocks (``kernels.fast.matvec``), the columns of W^T that give its units'
     gates from h_{t-1} (for 'cho' only r and z, with W_n^T for W_n (r h_{t-1}) apart: Mn,
     else an empty stand-in) and of U^T for U x_t: (Mf, Mu, Mn)."""
     n = W.shape[1]
@@ -190,6 +191,7 @@ def gru_backward_sweep(Mrz, Mn, h, a, aux, cho, truncate, gh, Drz, Dn, Dnr, O, N
     T, B, G = a.shape
     n = G // 3
     per = 2 if cho else 1
+    tiny = np.finfo(gh.dtype).tiny  # carried gradients below it become 0 (``rnn.flush``)
     for t in range(T, 0, -1):
         count = per * (T - t + 1)  # our D_t complete
         flow = flows(t, t - 1, truncate)
@@ -272,16 +274,18 @@ def gru_backward_sweep(Mrz, Mn, h, a, aux, cho, truncate, gh, Drz, Dn, Dnr, O, N
                 if cho:
                     d_ = N[q, bi]
                     for j in range(w):
-                        gp[j] += (o[j] + d_[j] * r_[j]) + g[j] * (1.0 - z_[j])
+                        gp[j] = flush(gp[j] + ((o[j] + d_[j] * r_[j]) + g[j] * (1.0 - z_[j])),
+                                      tiny)
                 else:
                     for j in range(w):
-                        gp[j] += o[j] + g[j] * z_[j]
+                        gp[j] = flush(gp[j] + (o[j] + g[j] * z_[j]), tiny)
     return wait(flags, part, parts, per * T)  # every unit's gradients, for the products
 
 
 @quiet
-def gru_backward_grads(U, x, h, aux, Drz, Dn, Dnr, cho, lo, hi, dW, dU, db, db_h, dx):
-    """Steps lo..hi's share of dW, dU (written), db, db_h (added to) and dx[lo-1 .. hi-1]."""
+def gru_backward_grads(U, x, h, aux, Drz, Dn, Dnr, cho, lo, hi, dW, dU, db, db_h, dx, flags):
+    """Steps lo..hi's share of dW, dU, db, db_h (added to) and dx[lo-1 .. hi-1], summed in a
+    fixed order on this thread (``kernels.fast.grads``). Returns False if aborted."""
     T, B, m = x.shape
     n = h.shape[2]
     k = hi - lo + 1
@@ -289,23 +293,22 @@ def gru_backward_grads(U, x, h, aux, Drz, Dn, Dnr, cho, lo, hi, dW, dU, db, db_h
     X = x[lo - 1 : hi].reshape(k * B, m)
     Drz2 = Drz[lo - 1 : hi].reshape(k * B, 2 * n)
     Dn2 = Dn[lo - 1 : hi].reshape(k * B, n)
-    np.dot(Drz2.T, H, out=dW[: 2 * n])
-    if cho:  # W_n meets r h_{t-1}
-        np.dot(Dn2.T, aux[lo - 1 : hi].reshape(k * B, n), out=dW[2 * n :])
-    else:
-        np.dot(Dnr[lo - 1 : hi].reshape(k * B, n).T, H, out=dW[2 * n :])
-    np.dot(Drz2.T, X, out=dU[: 2 * n])
-    np.dot(Dn2.T, X, out=dU[2 * n :])
+    Dnr2 = Dn2 if cho else Dnr[lo - 1 : hi].reshape(k * B, n)
+    # W_n meets r h_{t-1} ('cho') or, through r, h_{t-1} ('torch')
+    Hn = aux[lo - 1 : hi].reshape(k * B, n) if cho else H
     dxs = dx[lo - 1 : hi].reshape(k * B, m)
-    np.dot(Drz2, U[: 2 * n], out=dxs)
-    dxs += Dn2 @ U[2 * n :]
-    db[: 2 * n] += Drz2.sum(axis=0)
-    db[2 * n :] += Dn2.sum(axis=0)
-    db_h[: 2 * n] = db[: 2 * n]
-    if cho:
-        db_h[2 * n :] = db[2 * n :]
-    else:
-        db_h[2 * n :] += Dnr[lo - 1 : hi].reshape(k * B, n).sum(axis=0)
+    dxn = np.empty_like(dxs)
+    if not (outer_sum(Drz2, H, dW[: 2 * n], flags) and outer_sum(Dnr2, Hn, dW[2 * n :], flags)
+            and outer_sum(Drz2, X, dU[: 2 * n], flags) and outer_sum(Dn2, X, dU[2 * n :], flags)
+            and rows_times(Drz2, U[: 2 * n], dxs, flags)
+            and rows_times(Dn2, U[2 * n :], dxn, flags)):
+        return False
+    dxs += dxn
+    row_sums(Drz2, db[: 2 * n])
+    row_sums(Dn2, db[2 * n :])
+    row_sums(Drz2, db_h[: 2 * n])
+    row_sums(Dnr2, db_h[2 * n :])
+    return True
 
 
 def gru_backward_part(U, Mrz, Mn, x, h, a, aux, cho, truncate, gh, Drz, Dn, Dnr, dx, O, N, dW2,
@@ -317,8 +320,9 @@ def gru_backward_part(U, Mrz, Mn, x, h, a, aux, cho, truncate, gh, Drz, Dn, Dnr,
                               flags, part, parts):
         return False
     for q, lo, hi in time_halves(x.shape[0], pieces, part, parts):
-        gru_backward_grads(U, x, h, aux, Drz, Dn, Dnr, cho, lo, hi, dW2[q], dU2[q], db2[q],
-                           db_h2[q], dx)
+        if not gru_backward_grads(U, x, h, aux, Drz, Dn, Dnr, cho, lo, hi, dW2[q], dU2[q],
+                                  db2[q], db_h2[q], dx, flags):
+            return False
     return True
 
 

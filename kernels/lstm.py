@@ -14,7 +14,7 @@ States are s_t = (h_t, c_t). Layout is time-major, (T, B, ...); the public wrapp
 ``gradlab.cells.lstm`` take (B, T, ...). Each step does one recurrent product (with U x_t);
 the parameter gradients are one product each after the backward sweep.
 
-The recurrent products are ``kernels.matvec``'s blocked products (one pass over W per step,
+The recurrent products are ``kernels.fast.matvec``'s blocked products (one pass over W per step,
 no BLAS call, no per-step allocation), split between a pair of threads by units as in
 ``kernels.rnn``; the activations are ``kernels.activations``' vectorisable tanh and sigmoid.
 """
@@ -23,16 +23,17 @@ import numpy as np
 
 from ._flags import kernel
 from .activations import sigmoid_vec, tanh_into, tanh_vec
-from .matvec import blocked_pieces, blocked_product, other_rows_product, own_rows_product
-from .rnn import flows, outputs, quiet, time_halves
-from .sync import publish, shared_empty, split, unit_columns, wait
+from .fast.grads import outer_sum, row_sums, rows_times
+from .fast.matvec import blocked_pieces, blocked_product, other_rows_product, own_rows_product
+from .fast.sync import publish, shared_empty, split, unit_columns, wait
+from .rnn import flows, flush, outputs, quiet, time_halves
 
 # --- the LSTM ------------------------------------------------------------------------------
 
 
 def lstm_forward_blocks(W, U, pieces):
     """For each piece, the columns of W^T and U^T that give its units' four gates, in blocks
-    (``kernels.matvec``): Mf (pieces, nb, n, width), Mu (pieces, nb, m, width)."""
+    (``kernels.fast.matvec``): Mf (pieces, nb, n, width), Mu (pieces, nb, m, width)."""
     cols = unit_columns(W.shape[1], pieces, 4)
     return blocked_pieces(W.T, cols), blocked_pieces(U.T, cols)
 
@@ -168,6 +169,7 @@ def lstm_backward_sweep(Mb, Pp, h, c, a, peep, coupled, truncate, gh, gc, D, O, 
     n = G // 4
     tb = np.empty(n, dtype=a.dtype)  # tanh(c_t) on our units, recomputed
     dcs = np.empty((B, n), dtype=a.dtype)  # (B, n): dL/dc_t including the path via h_t
+    tiny = np.finfo(gh.dtype).tiny  # carried gradients below it become 0 (``rnn.flush``)
     for t in range(T, 0, -1):
         count = T - t + 1
         for q in range(part, pieces, parts):
@@ -224,32 +226,37 @@ def lstm_backward_sweep(Mb, Pp, h, c, a, peep, coupled, truncate, gh, gc, D, O, 
                 ghp = gh[t - 1, bi, lo:hi]
                 gcp = gc[t - 1, bi]
                 for k in range(w):
-                    ghp[k] += o[k]
+                    ghp[k] = flush(ghp[k] + o[k], tiny)
                 for j in range(lo, hi):
                     gcp[j] += dcb[j] * ab[n + j]
                 if peep:
                     for j in range(lo, hi):
                         gcp[j] += d[j] * Pp[0, j] + d[n + j] * Pp[1, j]
+                for j in range(lo, hi):
+                    gcp[j] = flush(gcp[j], tiny)
     return wait(flags, part, parts, T)  # every unit's D, for the parameter gradients
 
 
 @quiet
-def lstm_backward_grads(U, x, h, c, D, peep, lo, hi, dW, dU, db, dP, dx):
-    """Steps lo..hi's share of dW, dU (written), db, dP (added to) and dx[lo-1 .. hi-1]."""
+def lstm_backward_grads(U, x, h, c, D, peep, lo, hi, dW, dU, db, dP, dx, flags):
+    """Steps lo..hi's share of dW, dU, db, dP (added to) and dx[lo-1 .. hi-1], summed in a
+    fixed order on this thread (``kernels.fast.grads``). Returns False if aborted."""
     T, B, m = x.shape
     n = h.shape[2]
     G = 4 * n
     k = hi - lo + 1
     D2 = D[lo - 1 : hi].reshape(k * B, G)
-    np.dot(D2.T, h[lo - 1 : hi].reshape(k * B, n), out=dW)
-    np.dot(D2.T, x[lo - 1 : hi].reshape(k * B, m), out=dU)
-    np.dot(D2, U, out=dx[lo - 1 : hi].reshape(k * B, m))
-    db += D2.sum(axis=0)
+    if not (outer_sum(D2, h[lo - 1 : hi].reshape(k * B, n), dW, flags)
+            and outer_sum(D2, x[lo - 1 : hi].reshape(k * B, m), dU, flags)
+            and rows_times(D2, U, dx[lo - 1 : hi].reshape(k * B, m), flags)):
+        return False
+    row_sums(D2, db)
     if peep:
         Dt = D[lo - 1 : hi]  # (k, B, 4n)
         dP[0] += np.einsum("tbj,tbj->j", Dt[:, :, :n], c[lo - 1 : hi])
         dP[1] += np.einsum("tbj,tbj->j", Dt[:, :, n : 2 * n], c[lo - 1 : hi])
         dP[2] += np.einsum("tbj,tbj->j", Dt[:, :, 3 * n :], c[lo : hi + 1])
+    return True
 
 
 def lstm_backward_part(Mb, U, Pp, x, h, c, a, peep, coupled, truncate, gh, gc, D, dx, O, dW2, dU2,
@@ -261,7 +268,9 @@ def lstm_backward_part(Mb, U, Pp, x, h, c, a, peep, coupled, truncate, gh, gc, D
                                flags, part, parts):
         return False
     for q, lo, hi in time_halves(x.shape[0], pieces, part, parts):
-        lstm_backward_grads(U, x, h, c, D, peep, lo, hi, dW2[q], dU2[q], db2[q], dP2[q], dx)
+        if not lstm_backward_grads(U, x, h, c, D, peep, lo, hi, dW2[q], dU2[q], db2[q], dP2[q],
+                                   dx, flags):
+            return False
     return True
 
 

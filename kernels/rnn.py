@@ -11,28 +11,21 @@ residual form h_t = h_{t-1} + phi(z_t) is k = 1, a = 1. States are s_0 = h0, s_t
 
 Layout is time-major, (T, B, n); the public wrappers in ``gradlab`` take (B, T, n).
 
-Where the time goes, and what is done about it (n = 128, T = 1000, B = 1):
-- The recurrent products W h_{t-1} (forward) and W^T delta_t (backward) are sequential in t
-  and bound by streaming W (128 KB) from L2 every step: about 1.3 us on one core at the
-  cache's rate (about 100 GB/s here). ``kernels.matvec`` does them with the outputs in
-  registers and W kept in blocks of 32 columns, each read in address order, without
-  reassociating any sum (no fastmath). No BLAS call and no allocation per step.
-- Large sweeps cut the units in two pieces (``kernels.sync``), each owned by one thread of
-  a pair (``gradlab.pair``): a thread computes z_t only for its own units, so its core
-  streams only its half of W. It sums over its own units of h_{t-1} first, then over the
-  partner's, once the partner has published them: the wait hides behind half the product,
-  and only h (and, going back, delta) crosses between the cores, 64 numbers a step. One
-  thread can run both pieces with the same sums in the same order, so the bits do not
-  depend on the number of threads.
-- tanh and sigmoid: numba calls libm one scalar at a time (as slow as the product itself at
-  n = 128), so ``kernels.activations`` writes them as arithmetic, bit operations and selects
-  that LLVM vectorises. Linear and ReLU loops vectorise as written.
-- What is not sequential is BLAS matrix products, written in plain NumPy: dW, dU, db, dx,
-  dWs after the backward sweep, each half of time summed on its own (``backward_part``; on
-  two threads each takes a half). ``gradlab.pair`` keeps BLAS on the calling thread for
-  them: a threaded OpenBLAS stalls for milliseconds whenever another process holds the
-  second core (measured at n = 128, T = 1000 with one busy neighbour: 44 ms instead of 6),
-  and gains little at these sizes.
+How a sweep is computed (docs/performance.md has the measurements):
+- The recurrent products W h_{t-1} (forward) and W^T delta_t (backward) are sequential in t;
+  ``kernels.fast.matvec`` does them with the outputs in registers and W kept in blocks of
+  32 columns, each read in address order, without reassociating any sum (no fastmath). No
+  BLAS call and no allocation per step.
+- The units may be cut in two pieces (``kernels.fast.sync``), each of which a thread of a
+  pair can own (``gradlab.engine``, opt-in): a piece sums over its own units of h_{t-1}
+  first, then over the partner's. One thread runs both pieces with the same sums in the
+  same order, so the bits do not depend on the number of threads.
+- tanh and sigmoid are written as vectorisable arithmetic (``kernels.activations``).
+- The parameter gradients dW, dU, db, dx, dWs are fixed-order loops after the sweep
+  (``kernels.fast.grads``, no BLAS), each half of time summed on its own
+  (``backward_part``).
+- Carried gradients that underflow below the smallest normal number are stored as 0
+  (``flush``), so a vanishing gradient does not make the sweep run on subnormals.
 """
 
 import functools
@@ -41,8 +34,9 @@ import numpy as np
 
 from ._flags import LINEAR, RELU, SIGMOID, TANH, kernel
 from .activations import sigmoid_vec, tanh_vec
-from .matvec import blocked_pieces, blocked_product, other_rows_product, own_rows_product
-from .sync import publish, shared_empty, split, unit_columns, wait
+from .fast.grads import outer_sum, row_sums, rows_times
+from .fast.matvec import blocked_pieces, blocked_product, other_rows_product, own_rows_product
+from .fast.sync import publish, shared_empty, split, unit_columns, wait
 
 
 @kernel
@@ -72,6 +66,17 @@ def dphi(v, act):
     if act == LINEAR:
         return 1.0
     return 1.0
+
+
+@kernel
+def flush(v, tiny):
+    """v, or 0 where |v| is below the smallest normal number ``tiny`` (a subnormal).
+
+    The backward sweeps store the gradient they carry back through this: once a vanishing
+    gradient underflows past 1e-308, every later product would run on subnormal numbers,
+    which the CPU handles many times slower. Values of normal size are unchanged (so results
+    equal the twins' wherever those are normal); nan and inf pass through."""
+    return 0.0 if abs(v) < tiny else v
 
 
 @kernel
@@ -120,7 +125,7 @@ def _no_skip(M):
 
 def forward_blocks(W, U, Ws, pieces):
     """For each piece, the columns of W^T, U^T (and Ws^T) that give its units' z_t, in blocks
-    (``kernels.matvec.blocked``): Mf (pieces, nb, n, width), Mu, Ms. They depend on the
+    (``kernels.fast.matvec.blocked``): Mf (pieces, nb, n, width), Mu, Ms. They depend on the
     weights only (``gradlab`` keeps them with the Params)."""
     units = unit_columns(W.shape[0], pieces, 1)
     Mf = blocked_pieces(W.T, units)
@@ -214,6 +219,7 @@ def backward_sweep(Mb, Msb, delay, v, carry, a, act, dh, truncate, gh, delta, O,
     """
     T, B, n = v.shape
     skip = delay > 0
+    tiny = np.finfo(gh.dtype).tiny  # gradients below it are flushed to zero (``flush``)
     for t in range(T, 0, -1):
         d = delta[t - 1]
         count = T - t + 1
@@ -262,14 +268,14 @@ def backward_sweep(Mb, Msb, delay, v, carry, a, act, dh, truncate, gh, delta, O,
                     gp = gh[t - 1, bi, lo:hi]
                     if skip:
                         for i in range(w):
-                            gp[i] = gp[i] + (cw[i] * g[i] + o[i])
+                            gp[i] = flush(gp[i] + (cw[i] * g[i] + o[i]), tiny)
                     elif t > 1:
                         up = dh[t - 2, bi, lo:hi]
                         for i in range(w):
-                            gp[i] = up[i] + (cw[i] * g[i] + o[i])
+                            gp[i] = flush(up[i] + (cw[i] * g[i] + o[i]), tiny)
                     else:
                         for i in range(w):
-                            gp[i] = 0.0 + (cw[i] * g[i] + o[i])
+                            gp[i] = flush(0.0 + (cw[i] * g[i] + o[i]), tiny)
             elif not skip:  # (loops, not slice assignment: see forward_sweep's note)
                 for bi in range(B):
                     gp = gh[t - 1, bi, lo:hi]
@@ -290,24 +296,27 @@ def backward_sweep(Mb, Msb, delay, v, carry, a, act, dh, truncate, gh, delta, O,
     return wait(flags, part, parts, T)  # every unit's delta, for the parameter gradients
 
 
-@quiet
-def backward_grads(U, Ws, delay, x, s, delta, lo, hi, dW, dU, db, dWs, dx):
+def backward_grads(U, Ws, delay, x, s, delta, lo, hi, dW, dU, db, dWs, dx, flags):
     """Add steps lo..hi's share to dW, dU, db, dWs and write dx[lo-1 .. hi-1].
 
-    delta[t - 1] = dL/dz_t as left by ``backward_sweep``; one product for each.
+    delta[t - 1] = dL/dz_t as left by ``backward_sweep``; one product for each, summed in a
+    fixed order on this thread (``kernels.fast.grads``). Returns False if aborted.
     """
     T, B, m = x.shape
     n = U.shape[0]
     c = hi - lo + 1
     D = delta[lo - 1 : hi].reshape(c * B, n)  # rows: steps lo..hi
-    dW += D.T @ s[lo - 1 : hi].reshape(c * B, n)
-    db += D.sum(axis=0)
+    if not outer_sum(D, s[lo - 1 : hi].reshape(c * B, n), dW, flags):
+        return False
+    row_sums(D, db)
     k = max(lo, delay)  # first step with a skip input s_{t-d}
     if Ws.shape[0] > 0 and k <= hi:
         Dd = delta[k - 1 : hi].reshape((hi - k + 1) * B, n)
-        dWs += Dd.T @ s[k - delay : hi - delay + 1].reshape((hi - k + 1) * B, n)
-    dU += D.T @ x[lo - 1 : hi].reshape(c * B, m)
-    np.dot(D, U, out=dx[lo - 1 : hi].reshape(c * B, m))
+        if not outer_sum(Dd, s[k - delay : hi - delay + 1].reshape((hi - k + 1) * B, n), dWs,
+                         flags):
+            return False
+    return (outer_sum(D, x[lo - 1 : hi].reshape(c * B, m), dU, flags)
+            and rows_times(D, U, dx[lo - 1 : hi].reshape(c * B, m), flags))
 
 
 def backward_blocks(W, Ws, pieces):
@@ -368,7 +377,9 @@ def backward_part(Mb, Msb, U, Ws, delay, x, s, v, carry, a, act, dh, truncate, g
                           flags, part, parts):
         return False
     for q, lo, hi in time_halves(x.shape[0], pieces, part, parts):
-        backward_grads(U, Ws, delay, x, s, delta, lo, hi, dW2[q], dU2[q], db2[q], dWs2[q], dx)
+        if not backward_grads(U, Ws, delay, x, s, delta, lo, hi, dW2[q], dU2[q], db2[q], dWs2[q],
+                              dx, flags):
+            return False
     return True
 
 

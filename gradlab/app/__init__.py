@@ -16,8 +16,9 @@ if TYPE_CHECKING:
 __all__ = ["run"]
 
 
-def run(config: LabConfig | None = None, theme: str = "dark") -> int:
-    """Create the QApplication, show a LabWindow for ``config`` and run the event loop."""
+def run(config: LabConfig | None = None, theme: str = "dark", layout: str | None = None) -> int:
+    """Create the QApplication, show a LabWindow for ``config`` (in layout ``layout``, a name
+    from ``gradlab.layouts.LAYOUTS``; the first when None) and run the event loop."""
     import pyqtgraph as pg
     from PySide6.QtWidgets import QApplication
 
@@ -26,7 +27,7 @@ def run(config: LabConfig | None = None, theme: str = "dark") -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("gradlab")
     pg.setConfigOptions(antialias=True)
-    window = LabWindow(config, theme=theme)
+    window = LabWindow(config, theme=theme, layout=layout)
     app.aboutToQuit.connect(window.worker.stop)
     window.show()
     return app.exec()

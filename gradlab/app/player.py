@@ -3,7 +3,9 @@
 ``render(scene_cls, "out.mp4")`` builds a synchronous LabWindow offscreen (controls and
 status bar hidden: a clean slide), then for every Frame of the scene sets the config (if it
 changed) and the caption, grabs the window's pixels and hands them to the encoder. Same
-scene, same frames, on every run.
+scene, same frames, on every run. Ctrl-C, SIGTERM and SIGHUP only set a flag while it runs
+(export.StopSignals); the flag is checked between frames, outside Qt's event dispatch, so
+a signal always stops the render cleanly (Stopped is raised, the target is left as it was).
 
 ``ScenePlayer(window, scene_cls)`` plays a scene in a visible LabWindow at the scene's fps.
 A QTimer picks the frame from the elapsed time (late ticks skip frames, they never pile up)
@@ -14,6 +16,7 @@ restart, Esc stop (controls come back and the lab is interactive again).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
 from dataclasses import dataclass
@@ -33,7 +36,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QApplication
 
-from gradlab.export import ProgressBar, check_size, open_writer
+from gradlab.export import ProgressBar, StopSignals, check_fps, check_size, open_writer
 from gradlab.scene import Scene, SceneError, load_scene
 
 from .window import LabWindow
@@ -106,35 +109,45 @@ def fit_frame(rgb: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 def render(scene_cls: type[Scene], out_path, *, fps: int | None = None,
            size: tuple[int, int] | None = None, theme: str = "dark",
            frames_limit: int | None = None, progress: bool = True,
-           stream=None) -> RenderStats:
+           stream=None, stop: StopSignals | None = None) -> RenderStats:
     """Render ``scene_cls`` headless to out_path (.mp4, .gif or a PNG directory).
 
     fps/size default to the scene's; frames_limit renders only the first N frames; the
-    progress bar goes to ``stream`` (stderr). Raises ExportError for a bad target before
-    any frame is drawn, SceneError for a broken scene.
+    progress bar goes to ``stream`` (stderr). Raises ExportError for a bad target or fps
+    before any frame is drawn, SceneError for a broken scene, export.Stopped (a
+    KeyboardInterrupt) when SIGINT/SIGTERM/SIGHUP arrives before the file is complete.
+    ``stop``: an active StopSignals of the caller's (by default render installs its own).
     """
-    fps = scene_cls.fps if fps is None else fps
+    fps = check_fps(scene_cls.fps if fps is None else fps)
     size = check_size(scene_cls.size if size is None else size)
     timeline = scene_cls.timeline()
     total = timeline.frame_count(fps)
     if frames_limit is not None:
         total = min(total, max(int(frames_limit), 0))
-    app = application()
-    timer = QElapsedTimer()
-    timer.start()
-    previous_handler = qInstallMessageHandler(_qt_to_logging)
-    try:
-        with open_writer(out_path, fps, size) as writer:
-            _render_frames(app, writer, timeline, fps, size, theme, total, progress, stream)
-    finally:
-        qInstallMessageHandler(previous_handler)
+    with StopSignals() if stop is None else contextlib.nullcontext(stop) as stop:
+        app = application()
+        timer = QElapsedTimer()
+        timer.start()
+        previous_handler = qInstallMessageHandler(_qt_to_logging)
+        try:
+            with open_writer(out_path, fps, size, stop=stop) as writer:
+                _render_frames(app, writer, timeline, fps, size, theme, total, progress,
+                               stream, stop, layout=scene_cls.layout)
+        finally:
+            qInstallMessageHandler(previous_handler)
     return RenderStats(frames=writer.frames, seconds=timer.elapsed() / 1000, fps=fps, size=size)
 
 
-def _render_frames(app, writer, timeline, fps, size, theme, total, progress, stream) -> None:
-    """Draw each frame in an offscreen synchronous LabWindow and hand its pixels to writer."""
+def _render_frames(app, writer, timeline, fps, size, theme, total, progress, stream,
+                   stop, layout: str = "vanishing") -> None:
+    """Draw each frame in an offscreen synchronous LabWindow and hand its pixels to writer.
+
+    ``stop.check()`` runs before every frame: a stop signal ends the render here, in our
+    own code, never as an exception inside a Qt paint event."""
+    stop.check()
     window = LabWindow(timeline.start, theme=theme, synchronous=True)
     try:
+        window.set_layout(layout)
         window.show_controls(False)
         window.statusBar().setVisible(False)  # compute timings differ run to run
         window.resize(*size)
@@ -142,16 +155,22 @@ def _render_frames(app, writer, timeline, fps, size, theme, total, progress, str
         app.processEvents()
         bar = ProgressBar(total, stream=stream, label="rendering ") if progress else None
         shown, caption = window.config, None
-        for frame in islice(timeline.frames(fps), total):
-            if frame.config != shown:
-                window.set_config(frame.config)  # synchronous: computed and drawn on return
-                shown = frame.config
-            if frame.caption != caption:
-                window.set_caption(frame.caption)
-                caption = frame.caption
-            writer.write(fit_frame(window.grab_rgb(), size))
+        try:
+            for frame in islice(timeline.frames(fps), total):
+                stop.check()
+                if frame.config != shown:
+                    window.set_config(frame.config)  # synchronous: computed and drawn on return
+                    shown = frame.config
+                if frame.caption != caption:
+                    window.set_caption(frame.caption)
+                    caption = frame.caption
+                writer.write(fit_frame(window.grab_rgb(), size))
+                if bar is not None:
+                    bar.update()
+        except BaseException:
             if bar is not None:
-                bar.update()
+                bar.abandon()  # end the bar's line: the error message gets its own
+            raise
         if bar is not None:
             bar.close()
     finally:
@@ -322,6 +341,8 @@ def open_player(path, name: str | None = None, *, theme: str = "dark"):
         log.error("%s", error)
     start = scene_cls.timeline().start if scene_cls is not None else None
     window = LabWindow(start, theme=theme)
+    if scene_cls is not None:
+        window.set_layout(scene_cls.layout)
     window.show()
     if error is not None:
         window.set_caption(f"Scene error: {error}")

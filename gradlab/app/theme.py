@@ -2,7 +2,8 @@
 
 A Theme is a frozen value; nothing here touches Qt or pyqtgraph state at import time.
 Panels read a Theme in ``apply_theme(theme)`` and restyle their existing items in place.
-Sizes are in points and were chosen at 1280x720 (the video export size) for the back row.
+Sizes are in points and were chosen at 1280x720 (the video export size) for the back row;
+``Theme.scaled(factor)`` gives the sizes for a larger window or a zoomed one.
 """
 
 from __future__ import annotations
@@ -40,6 +41,9 @@ class Theme:
     summary_pt: int = 19
     control_pt: int = 13
     rho_pt: int = 34
+    help_pt: int = 15  # the ? overlay's text
+    help_title_pt: int = 22
+    menu_pt: int = 12
     line_width: float = 4.0
     ref_width: float = 3.0
     grid_alpha: float = 0.25
@@ -98,6 +102,13 @@ def other(name: str) -> str:
     return "light" if name == "dark" else "dark"
 
 
+def rgba(color: str, alpha: float) -> str:
+    """'rgba(r, g, b, a)' for a '#rrggbb' colour and alpha in [0, 1] (Qt reads '#aarrggbb',
+    not '#rrggbbaa', and wants a in 0..255)."""
+    r, g, b = (int(color[i:i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({r}, {g}, {b}, {round(255 * alpha)})"
+
+
 def stylesheet(t: Theme) -> str:
     """Qt style sheet for the window chrome and the control column (plots style themselves).
 
@@ -106,20 +117,30 @@ def stylesheet(t: Theme) -> str:
     """
     return f"""
     QMainWindow, QWidget#central {{ background: {t.background}; }}
-    QWidget#controls {{ background: {t.panel}; }}
+    QScrollArea#controls_scroll, QWidget#controls {{ background: {t.panel}; border: none; }}
     QWidget#controls QLabel {{ color: {t.foreground}; font-size: {t.control_pt}pt; }}
+    QWidget#controls QLabel:disabled {{ color: {t.muted}; }}
     QWidget#controls QLabel#rho_title {{ color: {t.muted}; font-size: {t.control_pt}pt; }}
     QWidget#controls QLabel#rho_value {{ color: {t.accent}; font-size: {t.rho_pt}pt;
         font-weight: bold; }}
+    QWidget#controls QLabel#value {{ min-width: {3 * t.control_pt}px; }}
+    QWidget#controls QLabel#note {{ color: {t.muted}; font-size: {t.control_pt - 2}pt; }}
     QWidget#controls QLabel#help {{ color: {t.muted}; font-size: {t.control_pt - 2}pt; }}
+    QComboBox#layout {{ font-size: {t.control_pt + 1}pt; font-weight: bold; }}
     QLabel#caption {{ color: {t.foreground}; background: {t.panel};
         font-size: {t.caption_pt}pt; font-weight: bold; padding: 6px 14px; }}
     QLabel#summary {{ color: {t.foreground}; font-size: {t.summary_pt}pt; padding: 2px 10px; }}
+    QLabel#overlay {{ color: {t.foreground}; background: {t.background};
+        font-size: {t.help_pt}pt; padding: 18px 28px; border: 2px solid {t.accent}; }}
     QComboBox, QSpinBox, QDoubleSpinBox, QPushButton {{ font-size: {t.control_pt}pt; }}
-    QSlider {{ min-height: 30px; }}
+    QMenuBar {{ font-size: {t.menu_pt}pt; background-color: {t.panel}; color: {t.foreground}; }}
+    QMenu {{ font-size: {t.menu_pt}pt; background-color: {t.panel}; color: {t.foreground}; }}
+    QMenuBar::item:selected, QMenu::item:selected {{ background: {t.accent};
+        color: {t.background}; }}
+    QSlider {{ min-height: {max(24, 2 * t.control_pt)}px; }}
     QSlider::groove:horizontal {{ height: 8px; background: {t.muted}; border-radius: 4px; }}
-    QSlider::handle:horizontal {{ background: {t.accent}; width: 22px; margin: -8px 0;
-        border-radius: 11px; }}
+    QSlider::handle:horizontal {{ background: {t.accent}; width: {max(18, t.control_pt + 8)}px;
+        margin: -8px 0; border-radius: {max(9, (t.control_pt + 8) // 2)}px; }}
     QSlider::handle:horizontal:disabled {{ background: {t.muted}; }}
     QStatusBar, QStatusBar QLabel {{ color: {t.muted}; background: {t.panel};
         font-size: {t.control_pt - 2}pt; }}

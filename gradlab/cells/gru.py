@@ -25,7 +25,7 @@ from kernels.gru import (
 )
 from kernels.rnn import add_halves
 
-from .. import pair
+from .. import engine
 from ..trace import Grads, Trace
 from .common import time_major
 from .spec import CellSpec, WeightSpec
@@ -62,7 +62,7 @@ def _cho(p) -> bool:
 
 def _plan(p, x) -> tuple[int, int]:
     T, B, _ = x.shape
-    return pair.plan(B * 3 * p.n * p.n, T)
+    return engine.plan(B * 3 * p.n * p.n, T)
 
 
 def forward(p, x, h0, c0):
@@ -76,7 +76,7 @@ def forward(p, x, h0, c0):
     Mf, Mu, Mn = p.derived(("forward", plan[0]),
                            lambda: gru_forward_blocks(w["W"], w["U"], cho, plan[0]))
     h, a, aux, O, X, N = gru_forward_setup(Mf, Mu, Mn, xt, np.array(h0))
-    pair.run(gru_forward_sweep, (Mf, Mu, Mn, w["b"], w["b_h"], xt, h, a, aux, cho, O, X, N),
+    engine.run(gru_forward_sweep, (Mf, Mu, Mn, w["b"], w["b_h"], xt, h, a, aux, cho, O, X, N),
              plan)
     gates = {k: a[:, :, j * n:(j + 1) * n].transpose(1, 0, 2) for j, k in enumerate(GATES)}
     return Trace("gru", x, h0, np.ascontiguousarray(h[1:].transpose(1, 0, 2)), gates=gates,
@@ -93,7 +93,7 @@ def backward(p, trace, dh, dc, truncate):
     Mrz, Mn = p.derived(("backward", plan[0]), lambda: gru_backward_blocks(w["W"], plan[0]))
     gh, Drz, Dn, Dnr, dx, O, N, dW2, dU2, db2, db_h2 = gru_backward_setup(
         Mrz, x, time_major(dh), cho)
-    pair.run(gru_backward_part, (w["U"], Mrz, Mn, x, k["h"], k["a"], k["aux"], cho, truncate, gh,
+    engine.run(gru_backward_part, (w["U"], Mrz, Mn, x, k["h"], k["a"], k["aux"], cho, truncate, gh,
                                  Drz, Dn, Dnr, dx, O, N, dW2, dU2, db2, db_h2), plan)
     dW, dU, db, db_h = add_halves(dW2, dU2, db2, db_h2)
     return Grads(h=np.ascontiguousarray(gh[1:].transpose(1, 0, 2)), h0=gh[0],

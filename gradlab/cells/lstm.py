@@ -36,7 +36,7 @@ from kernels.lstm import (
 )
 from kernels.rnn import add_halves
 
-from .. import pair
+from .. import engine
 from ..trace import Grads, Trace
 from .common import time_major
 from .spec import CellSpec, WeightSpec
@@ -98,7 +98,7 @@ def _flags(p):
 
 def _plan(p, x) -> tuple[int, int]:
     T, B, _ = x.shape
-    return pair.plan(B * 4 * p.n * p.n, T)
+    return engine.plan(B * 4 * p.n * p.n, T)
 
 
 def forward(p, x, h0, c0):
@@ -114,7 +114,7 @@ def forward(p, x, h0, c0):
     Mf, Mu = p.derived(("forward", plan[0]),
                        lambda: lstm_forward_blocks(w["W"], w["U"], plan[0]))
     h, c, a, O = lstm_forward_setup(Mf, xt, np.array(h0), np.array(c0))
-    pair.run(lstm_forward_sweep, (Mf, Mu, b, P, xt, h, c, a, peep, coupled, O), plan)
+    engine.run(lstm_forward_sweep, (Mf, Mu, b, P, xt, h, c, a, peep, coupled, O), plan)
     gates = {k: a[:, :, j * n:(j + 1) * n].transpose(1, 0, 2) for j, k in enumerate(GATES)}
     return Trace("lstm", x, h0, np.ascontiguousarray(h[1:].transpose(1, 0, 2)), c0=c0,
                  c=np.ascontiguousarray(c[1:].transpose(1, 0, 2)), gates=gates,
@@ -134,7 +134,7 @@ def backward(p, trace, dh, dc, truncate):
     plan = _plan(p, x)
     Mb = p.derived(("backward", plan[0]), lambda: lstm_backward_blocks(W, plan[0]))
     gh, gc, D, dx, O, dW2, dU2, db2, dP2 = lstm_backward_setup(Mb, x, dht, dct)
-    pair.run(lstm_backward_part, (Mb, U, P, x, k["h"], k["c"], k["a"], peep, coupled, truncate,
+    engine.run(lstm_backward_part, (Mb, U, P, x, k["h"], k["c"], k["a"], peep, coupled, truncate,
                                   gh, gc, D, dx, O, dW2, dU2, db2, dP2), plan)
     dW, dU, db, dP = add_halves(dW2, dU2, db2, dP2)
     grads = {"W": dW, "U": dU, "b": db, "b_h": db.copy()}

@@ -3,10 +3,9 @@
 h_t = k * h_{t-1} + a * phi(W h_{t-1} + U x_t + b + b_h [+ Ws h_{t-d}])
 with per-unit leak a in (0, 1] and carry k = 1 - a, or k = 1 in the residual form.
 
-Large enough passes run on two threads in lock step (``gradlab.pair``): the forward and
-backward sweeps split each step's units between them, and the parameter gradients split
-the steps. One thread runs the same pieces with the same sums, in the same order, so the
-results are identical bit for bit.
+``gradlab.engine`` runs the sweeps: on one thread by default, on a pair in lock step on
+request. Either way the same pieces run with the same sums in the same order, so the results
+are identical bit for bit.
 """
 
 from __future__ import annotations
@@ -25,7 +24,7 @@ from kernels.rnn import (
     rnn_step_jacobians,
 )
 
-from .. import pair
+from .. import engine
 from ..trace import Grads, Trace
 from .spec import CellSpec, WeightSpec
 
@@ -99,7 +98,7 @@ def forward(p, x, h0, c0):
     plan = _plan(W, Ws, xt)
     Mf, Mu, Ms = p.derived(("forward", plan[0]), lambda: forward_blocks(W, w["U"], Ws, plan[0]))
     s, v, O = forward_setup(Mf, xt, h0)
-    pair.run(forward_sweep, (Mf, Mu, Ms, d, w["b"] + w["b_h"], xt, s, v, carry, a,
+    engine.run(forward_sweep, (Mf, Mu, Ms, d, w["b"] + w["b_h"], xt, s, v, carry, a,
                              ACTIVATIONS[p.options["activation"]], O), plan)
     h = np.ascontiguousarray(s[1:].transpose(1, 0, 2))  # (B, T, n)
     return Trace("rnn", x, h0, h, gates={"phi": v.transpose(1, 0, 2)},
@@ -109,7 +108,7 @@ def forward(p, x, h0, c0):
 def _plan(W, Ws, x) -> tuple[int, int]:
     T, B, _ = x.shape
     n = W.shape[0]
-    return pair.plan(B * n * (n + Ws.shape[0]), T)
+    return engine.plan(B * n * (n + Ws.shape[0]), T)
 
 
 def backward(p, trace, dh, dc, truncate):
@@ -124,7 +123,7 @@ def backward(p, trace, dh, dc, truncate):
     plan = _plan(W, Ws, x)
     Mb, Msb = p.derived(("backward", plan[0]), lambda: backward_blocks(W, Ws, plan[0]))
     gh, delta, dx, O, S, dW2, dU2, db2, dWs2 = backward_setup(Mb, Ws.shape[0], x, dht)
-    pair.run(backward_part, (Mb, Msb, U, Ws, d, x, c["s"], c["v"], carry, a,
+    engine.run(backward_part, (Mb, Msb, U, Ws, d, x, c["s"], c["v"], carry, a,
                              ACTIVATIONS[p.options["activation"]], dht, truncate, gh, delta, dx,
                              O, S, dW2, dU2, db2, dWs2), plan)
     dW, dU, db, dWs = add_halves(dW2, dU2, db2, dWs2)

@@ -10,6 +10,7 @@ applied (``params_for``).
 from __future__ import annotations
 
 import functools
+import threading
 
 import numpy as np
 
@@ -33,9 +34,14 @@ class BaseDraws:
     def __init__(self, size: int = 8):
         self._cache: dict[tuple, tuple] = {}
         self._size = size
+        self._lock = threading.Lock()  # the app's two compute lanes share one Lab
 
     def get(self, cell: str, hidden: int, inputs: int, init: str, seed: int):
-        key = (cell, hidden, inputs, init, seed)
+        with self._lock:
+            return self._get((cell, hidden, inputs, init, seed))
+
+    def _get(self, key: tuple):
+        cell, hidden, inputs, init, seed = key
         if key in self._cache:
             self._cache[key] = self._cache.pop(key)  # most recently used last
             return self._cache[key]

@@ -1,170 +1,186 @@
-"""The lab window: slider -> snapshot -> drawn data, overflow drawing, themes, keys, pixels."""
+"""The lab window: panels from the registry placed by named layouts, only the measures shown
+are computed, the time cursor, dragged edits and eigenvalue presets (stand-in panels)."""
 
 import numpy as np
+import pytest
 from PySide6.QtCore import Qt
 
-from gradlab.app.panels.gradient import decades
 from gradlab.app.theme import DARK, LIGHT
+from gradlab.app.window import LabWindow, PlaceholderPanel, unedited_base
 from gradlab.config import LabConfig
+from gradlab.lab import Lab
+from gradlab.layouts import LAYOUTS
+from gradlab.measures.eigen import conjugate_pairs, preset_eigs
+from tests.app.stand_ins import STAND_INS
 
 
-def drawn(window):
-    """The gradient curve as drawn: (lag, log10 norm), read back from the plot item."""
-    x, y = window.gradient.curve.getData()  # the plot is in log-y mode: y is log10(norm)
-    return np.asarray(x), np.asarray(y)
+class CountingLab(Lab):
+    """Records the measures each compute was asked for."""
+
+    def __init__(self):
+        super().__init__()
+        self.asked = []
+
+    def compute(self, config, measures=None):
+        self.asked.append(tuple(measures))
+        return super().compute(config, measures)
 
 
-def drawn_slope(window) -> float:
-    x, y = drawn(window)
-    assert np.all(np.isfinite(y))
-    return float(np.polyfit(x, y, 1)[0])
+@pytest.fixture
+def win(qtbot):
+    w = LabWindow(synchronous=True, panels=STAND_INS, lab=CountingLab())
+    qtbot.addWidget(w)
+    w.resize(1280, 720)
+    w.show()
+    return w
 
 
-def test_window_builds_and_draws_the_default_experiment(window):
-    snap = window.snapshot
-    assert snap is not None and snap.config == LabConfig() == window.config
-    x, y = drawn(window)
-    assert len(x) == LabConfig().steps + 1 and np.all(np.isfinite(y))
-    assert window.summary.text() == snap.caption()
-    assert window.hidden.image.image.shape == (60, 32)
-    assert len(window.eigen.points.getData()[0]) == 32
+def test_the_default_layout_is_built_from_the_registry(win):
+    first = next(iter(LAYOUTS.values()))
+    assert win.layout == first.name
+    assert [p.name for p in win.panels] == list(first.panels)
+    assert all(isinstance(p, STAND_INS[p.name]) for p in win.panels)
+    for name, row, col, rows, cols in first.cells:  # placed where the layout says
+        index = win.grid.indexOf(win.panel(name).widget)
+        assert win.grid.getItemPosition(index) == (row, col, rows, cols)
+    assert win.windowTitle().endswith(first.title)
+    snap = win.snapshot
+    assert snap.config == LabConfig() == win.config
+    for p in win.panels:
+        assert p.shown[-1] == snap.config and not p.stale
 
 
-def test_moving_the_slider_recomputes_and_redraws(window):
-    slider = window.controls.rho_slider
-    before = drawn(window)[1].copy()
-    slider.setValue(90)
-    assert window.snapshot.config.spectral_radius == 0.9
-    assert window.controls.rho_value.text() == "ρ = 0.90"
-    after = drawn(window)[1]
-    assert after.shape == before.shape and not np.allclose(after, before)
-    assert after[-1] < before[-1]  # a smaller radius: less gradient reaches the far lags
+def test_only_the_measures_shown_are_computed(win):
+    for name, layout in LAYOUTS.items():
+        win.set_layout(name)
+        wanted = {m for p in layout.panels for m in STAND_INS[p].measures} | {"gradient"}
+        assert set(win.worker.lab.asked[-1]) == wanted - {"spectrum"} or \
+            set(win.worker.lab.asked[-1]) == wanted, name
+        assert set(win.snapshot.results) >= wanted
 
 
-def test_linear_slope_follows_the_slider(window):
-    window.controls.activation.setCurrentText("linear")
-    assert window.snapshot.config.activation == "linear"
-    slider = window.controls.rho_slider
-    slider.setValue(80)
-    assert window.snapshot.config.spectral_radius == 0.8
-    slope_vanish = drawn_slope(window)
-    slider.setValue(120)
-    assert window.snapshot.config.spectral_radius == 1.2
-    slope_explode = drawn_slope(window)
-    assert slope_vanish < 0 < slope_explode
-    # orthogonal W times rho: in the linear regime the norm is exactly rho^l
-    assert abs(slope_vanish - np.log10(0.8)) < 1e-6
-    assert abs(slope_explode - np.log10(1.2)) < 1e-6
+def test_panels_are_built_once_and_kept_when_switching(win):
+    gradient = win.panel("gradient")
+    win.set_layout("gates")
+    win.set_layout("vanishing")
+    assert win.panel("gradient") is gradient
+    hidden = [p for name, p in win._panels.items() if name not in win._layout.panels]
+    assert all(not p.widget.isVisible() for p in hidden)
+    assert all(p.widget.isVisible() for p in win.panels)
 
 
-def test_y_range_is_fixed_while_dragging(window):
-    view = window.gradient.plot.getViewBox()
-    window.controls.rho_slider.setValue(80)
-    first = view.viewRange()[1]
-    for ticks in range(81, 121, 7):
-        window.controls.rho_slider.setValue(ticks)
-        assert view.viewRange()[1] == first
-    assert np.allclose(first, [-1.12 * decades(60), 1.12 * decades(60)])
+def test_number_keys_switch_layouts(win, qtbot):
+    for i, name in enumerate(LAYOUTS, start=1):
+        qtbot.keyClick(win, getattr(Qt.Key, f"Key_{i}"))
+        assert win.layout == name
+        assert win.controls.layout_combo.currentData() == name
+    with pytest.raises(ValueError, match="vanishing"):
+        win.set_layout("nope")
 
 
-def test_set_config_updates_controls_without_echo(window):
-    computed = window.worker.computed
-    config = LabConfig(spectral_radius=1.234, activation="relu", steps=80, hidden=16, seed=3)
-    window.set_config(config)
-    assert window.worker.computed == computed + 1  # no feedback loop from the widgets
-    assert window.snapshot.config == config == window.config
-    c = window.controls
-    assert (c.activation.currentText(), c.steps.value(), c.hidden.value(), c.seed.value()) == (
-        "relu", 80, 16, 3)
-    c.seed.setValue(4)  # editing another field keeps the scene's exact radius
-    assert window.config.spectral_radius == 1.234 and window.config.seed == 4
+def test_a_layout_chosen_in_the_controls_is_shown(win):
+    win.controls.layout_combo.activated.emit(3)
+    assert win.layout == list(LAYOUTS)[3]
 
 
-def test_overflow_is_drawn_and_labelled(window):
-    window.set_config(LabConfig(activation="linear", spectral_radius=4.0, steps=5000))
-    snap = window.snapshot
-    k = snap.overflow_lag
-    assert k is not None and snap.overflow_step is not None
-    x, y = drawn(window)
-    assert len(x) == k and np.all(np.isfinite(y))  # the curve stops at the last finite lag
-    g = window.gradient
-    assert g.overflow_line.isVisible() and g.overflow_line.value() == k
-    assert g.overflow_label.isVisible()
-    assert g.overflow_label.textItem.toPlainText() == f"overflow at lag {k}"
-    assert window.hidden.overflow_label.isVisible()
-    assert f"step {snap.overflow_step}" in window.hidden.overflow_label.textItem.toPlainText()
-    # the non-finite states are painted in the overflow colour, not left blank
-    pixels = window.hidden.widget.grab().toImage()
-    colour = DARK.overflow.lstrip("#").lower()
-    found = {pixels.pixelColor(px, py).name().lstrip("#")
-             for px in range(0, pixels.width(), 7) for py in range(0, pixels.height(), 7)}
-    assert colour in found
-    # back to a finite run: the overflow marks go away
-    window.set_config(LabConfig())
-    assert not g.overflow_label.isVisible() and not window.hidden.overflow_label.isVisible()
+def test_a_panel_missing_from_the_registry_gets_a_placeholder(qtbot):
+    partial = {k: v for k, v in STAND_INS.items() if k != "eigen"}
+    w = LabWindow(synchronous=True, panels=partial)
+    qtbot.addWidget(w)
+    assert isinstance(w.panel("eigen"), PlaceholderPanel)
+    assert "eigen" in w.panel("eigen").subtitle_label.text()
+    assert w.snapshot is not None
 
 
-def test_exact_zero_gradients_keep_the_log_axis_valid(window):
-    # relu with no input: h stays 0, phi'(0) = 0, so every lag beyond 0 has gradient exactly 0
-    window.set_config(LabConfig(activation="relu", input_scale=0.0))
-    assert np.count_nonzero(window.snapshot.grad_norms[1:]) == 0
-    x, y = drawn(window)
-    assert len(x) == 61 and np.all(np.isfinite(y)) and y[-1] < -100  # dives off the bottom
+def test_a_panel_that_fails_to_draw_does_not_stop_the_others(qtbot):
+    class Broken(STAND_INS["states"]):
+        def show(self, snapshot):
+            raise RuntimeError("bad pixels")
+
+    w = LabWindow(synchronous=True, panels={**STAND_INS, "states": Broken})
+    qtbot.addWidget(w)
+    assert "bad pixels" in w.statusBar().currentMessage()
+    assert w.panel("gradient").shown
 
 
-def test_heatmap_levels_are_fixed_by_the_config(window):
-    assert tuple(window.hidden.image.levels) == (-1.0, 1.0)
-    window.controls.rho_slider.setValue(130)
-    assert tuple(window.hidden.image.levels) == (-1.0, 1.0)
-    window.set_config(LabConfig(activation="linear", input_scale=0.5))
-    assert tuple(window.hidden.image.levels) == (-5.0, 5.0)
+def test_the_slider_redraws_and_the_summary_follows_the_controls(win):
+    gradient = win.panel("gradient")
+    before = gradient.curve.getData()[1].copy()
+    win.controls.rho_slider.setValue(90)
+    assert win.snapshot.config.spectral_radius == 0.9 == win.config.spectral_radius
+    after = gradient.curve.getData()[1]
+    assert after[-1] < before[-1]  # less gradient reaches the far lags
+    assert win.summary.text().startswith("RNN tanh  ρ = 0.90")
+    assert "shrinks" in win.summary.text()
 
 
-def test_theme_toggle_restyles_in_place(window, qtbot):
-    curve = window.gradient.curve
-    assert curve.opts["pen"].color().name() == DARK.grad
-    window.set_theme("light")
-    assert window.theme == "light"
-    assert curve is window.gradient.curve  # same item, restyled
-    assert curve.opts["pen"].color().name() == LIGHT.grad
-    assert window.gradient.widget.backgroundBrush().color().name() == LIGHT.background
-    qtbot.keyClick(window, Qt.Key.Key_T)
-    assert window.theme == "dark"
-    assert window.gradient.widget.backgroundBrush().color().name() == DARK.background
+def test_set_config_and_theme_keep_the_public_api(win):
+    win.set_config(LabConfig(cell="lstm", hidden=8, steps=30))
+    assert win.config.cell == "lstm" and win.snapshot.config.cell == "lstm"
+    assert win.controls.editors["cell"].currentText() == "lstm"
+    win.set_theme("light")
+    assert win.theme == "light"
+    assert all(p.themes[-1].background == LIGHT.background for p in win.panels)
+    win.set_theme("dark")
+    assert win.panels[0].themes[-1].background == DARK.background
+    win.set_caption("A scene caption")
+    assert win.caption.isVisible() and win.caption.text() == "A scene caption"
+    win.set_caption("")
+    assert not win.caption.isVisible()
+    win.show_controls(False)
+    assert not win.controls_scroll.isVisible()
+    rgb = win.grab_rgb()
+    assert rgb.shape == (720, 1280, 3) and rgb.dtype == np.uint8
 
 
-def test_lecture_keys(window, qtbot):
-    qtbot.keyClick(window, Qt.Key.Key_Right)
-    assert window.snapshot.config.spectral_radius == 1.01
-    qtbot.keyClick(window.controls.rho_slider, Qt.Key.Key_Up)  # routed past the slider
-    assert window.snapshot.config.spectral_radius == 1.06
-    qtbot.keyClick(window.controls.activation, Qt.Key.Key_Down)  # and past the combo box
-    assert window.config.spectral_radius == 1.01 and window.config.activation == "tanh"
-    qtbot.keyClick(window, Qt.Key.Key_BracketLeft)
-    assert window.config.spectral_radius == 1.0
-    window.controls.seed.setValue(9)
-    qtbot.keyClick(window, Qt.Key.Key_R)
-    assert window.snapshot.config == LabConfig()
+def test_the_time_cursor_is_shared_and_reaches_the_config(win, qtbot):
+    gradient, eigen = win.panel("gradient"), win.panel("eigen")
+    gradient.cursor_moved.emit(17)
+    assert all(p.cursor == 17 for p in win.panels)  # drawn at once
+    assert win.config.cursor == 0  # the config follows after a pause (debounced)
+    qtbot.waitUntil(lambda: win.config.cursor == 17, timeout=2000)
+    assert win.snapshot["eigen"].cursor == 17
+    assert eigen.shown[-1].cursor == 17
+    shown = len(gradient.shown)
+    gradient.cursor_moved.emit(30)
+    qtbot.waitUntil(lambda: win.config.cursor == 30, timeout=2000)
+    assert len(gradient.shown) == shown  # the gradient ignores the cursor: not redrawn
+    gradient.cursor_moved.emit(0)  # the pointer left: the line goes, the config stays
+    assert all(p.cursor is None for p in win.panels)
 
 
-def test_grab_rgb_matches_the_window(window):
-    rgb = window.grab_rgb()
-    assert rgb.dtype == np.uint8 and rgb.shape == (720, 1280, 3)
-    assert rgb.flags.c_contiguous and rgb.flags.writeable
-    assert rgb.reshape(-1, 3).std(axis=0).max() > 10  # something is drawn
-    window.show_controls(False)
-    window.set_caption("Vanishing gradients: every step multiplies by ρ < 1")
-    assert window.caption.isVisible() and not window.controls.isVisible()
-    rgb2 = window.grab_rgb()
-    assert rgb2.shape == (720, 1280, 3) and not np.array_equal(rgb, rgb2)
-    window.set_caption("")
-    assert not window.caption.isVisible()
+def test_a_panel_edit_becomes_the_config(win):
+    eigs = tuple((0.9, 0.0) for _ in range(32))
+    win.panel("eigen").edited.emit({"eigs": eigs})
+    assert win.config.eigs == eigs and win.snapshot.config.eigs == eigs
+    assert np.allclose(np.abs(win.snapshot["eigen"].eigvals), 0.9)
+    win.panel("eigen").edited.emit({"spectral_radius": 99.0})  # refused, reported
+    assert "spectral_radius" in win.statusBar().currentMessage()
+    assert win.config.eigs == eigs
 
 
-def test_heatmap_title_says_when_colours_clip(window):
-    w = window
-    w.set_config(w.config.replace(spectral_radius=1.2, activation="linear"))
-    peak = np.max(np.abs(w.snapshot.h))
-    assert peak > 1 and f"max |h| = {peak:.2g}, colours clipped" in w.hidden._title
-    w.set_config(w.config.replace(activation="tanh"))
-    assert "clipped" not in w.hidden._title
+@pytest.mark.parametrize("preset, values", [("diag(0.5, 1.5)", {0.5, 1.5}),
+                                            ("golden ratio", {1.618, -0.618})])
+def test_eigenvalue_presets(win, preset, values):
+    win.controls.preset.textActivated.emit(preset)
+    eigs = win.config.eigs
+    assert len(eigs) == 32 and {round(re, 3) for re, _ in eigs} == values
+    lam = win.snapshot["eigen"].eigvals
+    assert np.allclose(lam.imag, 0.0) and np.isclose(np.max(np.abs(lam)), max(np.abs(list(values))), atol=1e-3)
+    win.controls.editors["seed"].setValue(5)  # a new matrix: the preset goes
+    assert win.config.eigs == () and win.controls.preset.currentText() == "none"
+
+
+def test_presets_wait_for_the_eigenvalues_when_no_panel_shows_them(win):
+    win.set_layout("cells")
+    win.set_config(win.config.replace(seed=2))
+    assert "eigen" not in win.snapshot
+    win.apply_preset("diag(0.5, 1.5)")
+    assert {round(re, 3) for re, _ in win.config.eigs} == {0.5, 1.5}
+
+
+def test_unedited_base_keeps_the_conjugate_pairing():
+    lam = np.linalg.eigvals(np.random.default_rng(1).standard_normal((9, 9)))
+    pair = conjugate_pairs(lam)
+    assert (conjugate_pairs(unedited_base(pair)) == pair).all()
+    assert preset_eigs("golden ratio", unedited_base(pair)) == preset_eigs("golden ratio", lam)

@@ -242,3 +242,97 @@ def test_encoder_failure_surfaces_as_export_error(tmp_path, monkeypatch):
             for f in frames(N):
                 w.write(f)
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("name", ["out.mp4", "out.gif", "frames"])
+def test_full_disk_while_finalising_is_one_line_and_leaves_nothing(tmp_path, monkeypatch, name):
+    """The disk fills up while the file is finalised (the mp4 container's close writes the
+    index; the gif trailer; the rename): a one-line ExportError, no temporary, the earlier
+    render kept. (Before: a raw av.error.OSError escaped.)"""
+    import errno
+
+    from gradlab.export import GifWriter, Mp4Writer, PngDirWriter
+
+    target = tmp_path / name
+    with open_writer(target, FPS, (W, H)) as w:  # an earlier, good render
+        w.write(frames(1)[0])
+    before = sorted(os.listdir(target)) if target.is_dir() else target.read_bytes()
+
+    def full(self):
+        raise av.error.OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self._temp))
+
+    for cls in (Mp4Writer, GifWriter, PngDirWriter):
+        real = cls._finish
+
+        def finish(self, real=real):
+            real(self)  # finalise for real, then fail as a full disk would
+            full(self)
+
+        monkeypatch.setattr(cls, "_finish", finish)
+    with pytest.raises(ExportError) as info:
+        with open_writer(target, FPS, (W, H)) as w:
+            for f in frames(3):
+                w.write(f)
+    message = str(info.value)
+    assert message == f"cannot finish {target}: No space left on device"
+    after = sorted(os.listdir(target)) if target.is_dir() else target.read_bytes()
+    assert after == before
+    assert leftovers(tmp_path) == []
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="RLIMIT_FSIZE is POSIX")
+def test_render_into_a_file_size_limit_exits_2_with_one_line(tmp_path):
+    """A real write failure, no monkeypatch: `gradlab render` under a 4 kB file-size limit
+    (the kernel refuses the mp4's last writes with EFBIG, as a full disk refuses them with
+    ENOSPC). One line, exit 2, no temporary. (Before: a raw traceback and exit 1.)"""
+    import pathlib
+    import resource
+    import subprocess
+    import sys
+
+    root = pathlib.Path(__file__).resolve().parents[2]
+    scene = tmp_path / "tiny.py"
+    scene.write_text("from gradlab.scene import Scene\n\nclass Tiny(Scene):\n"
+                     "    fps = 10\n\n    def construct(self):\n        self.wait(2)\n")
+    out = tmp_path / "out"
+    out.mkdir()
+
+    def limit():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))
+
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen",
+               PYTHONPATH=os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")])))
+    proc = subprocess.run([sys.executable, "-m", "gradlab.cli", "render", str(scene), "-o",
+                           str(out / "clip.mp4"), "--size", "160x90", "--no-progress"],
+                          cwd=root, env=env, preexec_fn=limit, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert proc.stderr.startswith(f"gradlab: error: cannot finish {out / 'clip.mp4'}: "), \
+        proc.stderr
+    assert "File too large" in proc.stderr
+    assert os.listdir(out) == []
+
+
+def test_empty_output_path_is_refused_by_name(tmp_path):
+    """`-o ""` was taken as `/` (and then refused for holding other files)."""
+    for path in ("", " "):
+        with pytest.raises(ExportError, match=r"output path '\s*' is empty"):
+            check_target(path)
+        with pytest.raises(ExportError, match="is empty"):
+            open_writer(path, FPS, (W, H))
+
+
+def test_abandoned_progress_bar_ends_its_line():
+    """A render stopped mid-way (Ctrl-C, an error) ends the bar's line on a terminal, so
+    the one-line message that follows starts on a line of its own."""
+    t = Tty(True)
+    bar = ProgressBar(10, stream=t)
+    bar.update()
+    bar.abandon()
+    assert t.out[-1] == "\n" and t.out[-2].startswith("\r")
+    p = Tty(False)
+    bar = ProgressBar(10, stream=p)
+    bar.update()
+    bar.abandon()
+    assert p.out[-1].endswith("\n") and "\n" not in p.out[-1][:-1]  # pipe lines end anyway

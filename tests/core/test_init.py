@@ -59,8 +59,8 @@ def test_sparse_init_has_fifteen_incoming_weights_per_unit(n):
 
 def test_sparse_is_a_lab_choice_and_runs():
     assert "sparse" in CHOICES["init"]
-    s = gradlab.Lab().compute(LabConfig(init="sparse", hidden=10, steps=20))
-    assert np.isfinite(s.grad_norms).all()
+    s = gradlab.Lab().compute(LabConfig(init="sparse", hidden=10, steps=20), ["gradient"])
+    assert np.isfinite(s["gradient"].log10_norms).all()
     p = gradlab.init_params("lstm", 20, 2, scheme="sparse", spectral_radius=0.95, seed=1)
     for k in range(4):
         assert np.all(np.count_nonzero(p.weights["W"][20 * k:20 * (k + 1)], axis=1) == 15)

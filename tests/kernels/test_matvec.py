@@ -1,11 +1,11 @@
-"""kernels.matvec: the blocked recurrent product against the obvious loop, bit for bit."""
+"""kernels.fast.matvec: the blocked recurrent product against the obvious loop, bit for bit."""
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kernels.matvec import block_width, blocked, blocked_pieces, blocked_product
+from kernels.fast.matvec import block_width, blocked, blocked_pieces, blocked_product
 
 
 def obvious(A, h, out, accumulate, j0, j1):

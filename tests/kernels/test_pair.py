@@ -1,4 +1,4 @@
-"""Sweeps cut in two pieces and shared by a pair of threads (kernels.sync, gradlab.pair).
+"""Sweeps cut in two pieces and shared by a pair of threads (kernels.fast.sync, gradlab.engine).
 
 Big enough problems cut their units in two pieces; one thread or two must then give the same
 bits, and both must match the NumPy twins. The runner must never leave a thread waiting.
@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 import gradlab
-from gradlab import pair
+from gradlab import engine
 from kernels._flags import kernel
-from kernels.sync import ABORT, new_flags, pieces_for, publish, split, wait
+from kernels.fast.sync import ABORT, new_flags, pieces_for, publish, split, wait
 
 from ..fd import close
 from . import test_gru, test_lstm
@@ -46,11 +46,11 @@ def test_pieces_depend_on_size_only(monkeypatch):
     assert pieces_for(20_000, 100) == 1  # too short a pass to share
     assert split(7, 0, 2) == (0, 4) and split(7, 1, 2) == (4, 7) and split(7, 0, 1) == (0, 7)
     monkeypatch.setenv("GRADLAB_THREADS", "1")
-    assert pair.plan(20_000, 1000) == (2, 1)
+    assert engine.plan(20_000, 1000)[:2] == (2, 1)
     monkeypatch.setenv("GRADLAB_THREADS", "2")
-    assert pair.plan(20_000, 1000) == (2, 2)
-    assert pair.plan(1_000, 1000) == (1, 1)  # a small problem is never cut
-    assert pair.plan(20_000, 10) == (1, 1)
+    assert engine.plan(20_000, 1000)[:2] == (2, 2)
+    assert engine.plan(1_000, 1000)[:2] == (1, 1)  # a small problem is never cut
+    assert engine.plan(20_000, 10)[:2] == (1, 1)
 
 
 @pytest.mark.parametrize("opts", test_lstm.OPTIONS, ids=test_lstm.IDS)
@@ -58,7 +58,7 @@ def test_pieces_depend_on_size_only(monkeypatch):
 def test_lstm_pair_is_bit_identical_and_matches_twin(monkeypatch, opts, truncate):
     p = test_lstm.make(n=33, m=3, rho=0.95, **opts)  # B 4 n^2 = 8712: two pieces, odd n
     x, h0, c0, dh, dc = test_lstm.data(p, B=2, T=480, seed=3)
-    assert pair.plan(2 * 4 * 33 * 33, 480)[0] == 2
+    assert engine.plan(2 * 4 * 33 * 33, 480)[0] == 2
     runs = run_both(monkeypatch, p, x, h0, dh, c0=c0, dc=dc, truncate=truncate)
     assert_identical(*runs)
     tr, g = runs[0]
@@ -76,7 +76,7 @@ def test_lstm_pair_is_bit_identical_and_matches_twin(monkeypatch, opts, truncate
 def test_gru_pair_is_bit_identical_and_matches_twin(monkeypatch, v, truncate):
     p = test_gru.make(n=37, m=3, variant=v, rho=0.95)  # B 3 n^2 = 8214: two pieces, odd n
     x, h0, dh = test_gru.data(p, B=2, T=500, seed=3)
-    assert pair.plan(2 * 3 * 37 * 37, 500)[0] == 2
+    assert engine.plan(2 * 3 * 37 * 37, 500)[0] == 2
     runs = run_both(monkeypatch, p, x, h0, dh, truncate=truncate)
     assert_identical(*runs)
     tr, g = runs[0]
@@ -120,7 +120,7 @@ def test_concurrent_pairs_each_get_their_threads():
     p = test_gru.make(n=37, m=3, variant="torch", rho=0.95)
     rng = np.random.default_rng(3)
     x = rng.standard_normal((3, 400, 3))
-    assert pair.plan(3 * 3 * 37 * 37, 400)[0] == 2  # (a pair when two cores exist)
+    assert engine.plan(3 * 3 * 37 * 37, 400)[0] == 2  # (a pair when two cores exist)
     want = gradlab.forward(p, x).h
     results, errors = [], []
 
@@ -150,9 +150,9 @@ def test_the_kept_helper_holds_no_arrays_between_runs(fail):
     ref = weakref.ref(big)
     if fail:
         with pytest.raises(RuntimeError):
-            pair.run(_fail_in_part_1, (big,), (2, 2))
+            engine.run(_fail_in_part_1, (big,), engine.Plan(2, 2))
     else:
-        pair.run(_touch, (big,), (2, 2))
+        engine.run(_touch, (big,), engine.Plan(2, 2))
     del big
     gc.collect()
     assert ref() is None
@@ -187,18 +187,18 @@ def test_an_interrupted_caller_leaves_the_helper_in_step():
     out = np.zeros(2)
     threading.Timer(0.1, lambda: signal.pthread_kill(main, signal.SIGINT)).start()
     with pytest.raises(KeyboardInterrupt):
-        pair.run(slow, (out,), (2, 2))
+        engine.run(slow, (out,), engine.Plan(2, 2))
         time.sleep(5)  # (the interrupt lands here if run returned before it)
     assert out[1] == 1.0  # part 1 had finished when the interrupt was raised
     out2 = np.zeros(2)
-    pair.run(_touch, (out2,), (2, 2))
+    engine.run(_touch, (out2,), engine.Plan(2, 2))
     assert out2.tolist() == [1.0, 1.0]
 
 
 def test_a_forked_child_runs_pairs():
     import multiprocessing
 
-    pair.run(_touch, (np.zeros(2),), (2, 2))  # the parent's helper exists
+    engine.run(_touch, (np.zeros(2),), engine.Plan(2, 2))  # the parent's helper exists
     ctx = multiprocessing.get_context("fork")
     child = ctx.Process(target=_pair_in_child)
     child.start()
@@ -210,7 +210,7 @@ def test_a_forked_child_runs_pairs():
 
 def _pair_in_child():
     out = np.zeros(2)
-    pair.run(_touch, (out,), (2, 2))
+    engine.run(_touch, (out,), engine.Plan(2, 2))
     raise SystemExit(0 if out.tolist() == [1.0, 1.0] else 1)
 
 
@@ -220,7 +220,7 @@ def test_pairs_in_float32_and_at_extreme_truncations(monkeypatch, cell):
     n, T = 37, 500
     gates, B = {"rnn": (1, 6), "lstm": (4, 2), "gru": (3, 3)}[cell]
     p = gradlab.init_params(cell, n, 3, seed=2, spectral_radius=0.95).astype(np.float32)
-    assert pair.plan(B * gates * n * n, T)[0] == 2
+    assert engine.plan(B * gates * n * n, T)[0] == 2
     rng = np.random.default_rng(5)
     x = rng.standard_normal((B, T, 3)).astype(np.float32)
     dh = rng.standard_normal((B, T, n)).astype(np.float32)
@@ -253,7 +253,7 @@ def test_a_failing_thread_releases_its_partner():
 
 def _raises(kernel):
     try:
-        pair.run(kernel, (), (2, 2))
+        engine.run(kernel, (), engine.Plan(2, 2))
     except RuntimeError as e:
         return str(e)
     return None

@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import gradlab
-from gradlab import pair
+from gradlab import engine
 from kernels.jacobian import product_norms
 
 from ..fd import central_differences
@@ -221,7 +221,7 @@ def test_long_sequences_blocked_and_two_threaded(monkeypatch, kw, B, T, truncate
     p = make(rho=0.95, **kw)
     x, h0, dh = data(p, B=B, T=T, seed=5)
     skip_rows = p.n if kw.get("skip") else 0
-    assert pair.plan(B * p.n * (p.n + skip_rows), T)[0] == 2  # big enough for two pieces
+    assert engine.plan(B * p.n * (p.n + skip_rows), T)[0] == 2  # big enough for two pieces
     results = []
     for threads in ("2", "1"):
         monkeypatch.setenv("GRADLAB_THREADS", threads)

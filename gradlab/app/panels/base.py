@@ -24,8 +24,7 @@ from __future__ import annotations
 import os
 
 import pyqtgraph as pg
-import pyqtgraph.exporters
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from ..theme import Theme
@@ -58,6 +57,7 @@ class Panel(QObject):
         self.badge.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents, True)
         self.badge.hide()
         self.stale = False
+        self.widget.installEventFilter(self)  # keep the badge in its corner on resize
 
     # -- the contract ---------------------------------------------------------------------
     def show(self, snapshot) -> None:
@@ -90,20 +90,23 @@ class Panel(QObject):
         """Show or hide the "computing…" badge (top right of the panel)."""
         self.stale = stale
         if stale:
-            self.badge.adjustSize()
-            self.badge.move(self.widget.width() - self.badge.width() - 12,
-                            self.subtitle_label.height() + 8)
+            self._place_badge()
             self.badge.raise_()
         self.badge.setVisible(stale)
 
+    def _place_badge(self) -> None:
+        # in the subtitle strip, right-aligned: it never covers the data
+        self.badge.adjustSize()
+        top = max(0, (self.subtitle_label.height() - self.badge.height()) // 2)
+        self.badge.move(self.widget.width() - self.badge.width() - 8, top)
+
+    def eventFilter(self, watched, event):  # noqa: N802 (Qt name)
+        if watched is self.widget and event.type() == QEvent.Type.Resize and self.stale:
+            self._place_badge()
+        return False
+
     def export(self, path: str | os.PathLike) -> None:
-        """Write this panel (its plots, without the subtitle) to ``path``: .png or .svg."""
-        path = os.fspath(path)
-        scene_item = self.graphics.ci
-        if path.lower().endswith(".svg"):
-            exporter = pg.exporters.SVGExporter(scene_item)
-        elif path.lower().endswith(".png"):
-            exporter = pg.exporters.ImageExporter(scene_item)
-        else:
-            raise ValueError(f"{path}: export writes .png or .svg")
-        exporter.export(path)
+        """Write this panel (subtitle included) to ``path``: .png or .svg, atomically."""
+        from ..share import export_image
+
+        export_image(self.widget, path, self.name)

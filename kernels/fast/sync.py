@@ -13,13 +13,13 @@ published (16 int64 = 128 bytes apart, so the two never share a cache line), slo
 is set by the Python side when one thread failed, so the other stops waiting. numba has no
 atomics on the CPU, so the two operations that matter are written here as LLVM intrinsics:
 a release store (everything written before it is visible to the other thread before the new
-count is) and an acquire load (nothing after it is read before it). A round trip between
-the two cores of the development machine takes about 60 ns.
+count is) and an acquire load (nothing after it is read before it).
 
-The wait spins with the CPU's pause hint for about 20 microseconds, then gives the core
-away (sched_yield) between checks, so that a descheduled partner can get it back. That is a
-hint, not a guarantee: when another process or the host holds the second core, a pair
-waits, and GRADLAB_THREADS=1 (``gradlab.pair``) is the remedy.
+The wait spins with the CPU's pause hint for a few thousand rounds, then gives the core away
+(sched_yield) between checks, so that a descheduled partner can get it back. That is a hint,
+not a guarantee: when another process holds the second core, a pair waits for it every
+step, which is why ``gradlab.engine`` runs one thread unless asked for a pair. With one
+thread, ``wait`` only reads the abort flag, so every sweep can be stopped within a step.
 """
 
 import math
@@ -30,11 +30,11 @@ from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-from ._flags import kernel
+from .._flags import kernel
 
 ABORT = 32  # slot of the abort flag
 _SLOTS = 48
-_SPINS = 4096  # pause hints before the wait starts to yield the core (about 20 us)
+_SPINS = 4096  # pause hints before the wait starts to yield the core
 _TRIPLE = binding.get_default_triple()  # e.g. x86_64-unknown-linux-gnu
 _ARCH = _TRIPLE.split("-")[0]
 _POSIX = "windows" not in _TRIPLE and "win32" not in _TRIPLE  # sched_yield is POSIX
@@ -118,12 +118,20 @@ def publish(flags, part, parts, count):
 
 
 @kernel
+def aborted(flags):
+    """True once the run was asked to stop (the abort flag: a failed partner, or Ctrl-C)."""
+    return _load_acquire(flags, ABORT) != 0
+
+
+@kernel
 def wait(flags, part, parts, count):
     """Wait until the partner has passed point ``count`` (``publish``); after that, everything
     it wrote before is visible here (acquire loads). Returns False if the run was aborted
-    (the caller then returns at once). With one thread there is nobody to wait for."""
-    if parts == 1:
-        return True
+    (the caller then returns at once). With one thread there is nobody to wait for, but the
+    abort flag is still read: every sweep calls ``wait`` once or twice a step, so a long pass
+    on one thread stops within a step of a request (``gradlab.engine``, Ctrl-C)."""
+    if parts == 1:  # nobody to wait for; only a request to stop (the abort flag)
+        return _load_acquire(flags, ABORT) == 0
     other = (1 - part) * 16
     spins = 0
     while _load_acquire(flags, other) < count:
@@ -139,10 +147,8 @@ def wait(flags, part, parts, count):
 
 # A sweep cuts its units in two pieces when a step has at least MIN_STEP_WORK multiply-adds
 # (gates x n x n x B) and the pass at least MIN_PASS_WORK (that times T). Below, one piece:
-# the hand-over to the second thread (about 20 us) and the waits would cost more than they
-# save. Measured on the 2-core machine, forward + backward: at T = 1000 one piece and two
-# are level near n = 64 for the RNN and n = 32 for the LSTM; at T = 100 two pieces win from
-# n = 128 for the LSTM (2.1 ms against 3.0) and the GRU (1.7 against 2.1), not for the RNN.
+# handing work to a second thread and waiting would cost more than they save (the
+# measurements are in docs/performance.md).
 MIN_STEP_WORK = 8192
 MIN_PASS_WORK = 4_000_000
 

@@ -1,16 +1,13 @@
 """The recurrent product of every sweep, out (+)= h[j0:j1] A[j0:j1], with the outputs in registers.
 
 Each step of a recurrent sweep multiplies a short vector by a block of a matrix that sits in
-cache (at n = 128 on two threads: 64 entries of h by a 128 x 64 block of W^T). Written as
-numba loops, that sum either loads and stores ``out`` every few rows (the ``axpy`` form: about
-45-70 GB/s) or does not vectorise at all (scalar accumulators: about 19 GB/s). Here A is kept
-in *blocks* of 32 columns (float64; 64 in float32), each block contiguous (``blocked``), and
+cache. Written as numba loops, that sum either loads and stores ``out`` every few rows (the
+``axpy`` form) or does not vectorise at all (scalar accumulators). Here A is kept in
+*blocks* of 32 columns (float64; 64 in float32), each block contiguous (``blocked``), and
 ``_block`` holds one block's 32 outputs in eight vector registers while it walks down the
-rows: each element of A is loaded once, in address order, and ``out`` once per block. On the
-2-core development machine (a loop of 2,000 products of 64 to 512 KB blocks from L2) that
-streams 90-96 GB/s, near the cache's rate, against 45-77 GB/s for the axpy form. ``_block``
-is written directly as LLVM IR, the one place where gradlab does so for arithmetic, because
-numba has no vector type.
+rows: each element of A is loaded once, in address order, and ``out`` once per block, near
+the cache's rate (docs/performance.md). ``_block`` is written directly as LLVM IR, because
+numba has no vector type; ``kernels.fast.grads`` uses it for the parameter gradients too.
 
 The sum for each output runs over j in plain order, one multiply and one add per term, with
 no fused multiply-add and no reassociation (no fast-math flags), so the bits are those of
@@ -24,7 +21,7 @@ from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-from ._flags import kernel
+from .._flags import kernel
 
 _VECTOR_BYTES = 32  # one AVX register (LLVM splits or joins these for other vector widths)
 _VECTORS = 8  # accumulators per block: 8 x 4 doubles = 32 outputs
@@ -161,7 +158,7 @@ def blocked_product(Ab, h, out, accumulate, j0, j1):
         _block(Ab[k], h, out[k * width: (k + 1) * width], accumulate, j0, j1)
 
 
-# A thread of a pair owns units [lo, hi) of n (``kernels.sync``). Its rows of a weight matrix
+# A thread of a pair owns units [lo, hi) of n (``kernels.fast.sync``). Its rows of a weight matrix
 # made of ``gates`` blocks of n rows are k n + [lo, hi) in each block; the partner's are the
 # rest. The sweeps sum over their own rows first and over the partner's once it has
 # published them; these two fix that order, so one thread running both pieces does the
