@@ -46,7 +46,8 @@ def runner(qtbot):
 
 
 def _first_frame(qtbot, runner):
-    qtbot.waitUntil(lambda: runner.frame is not None, timeout=20000)
+    # generous: on a cold numba cache the first evaluation compiles the kernels
+    qtbot.waitUntil(lambda: runner.frame is not None, timeout=180000)
     return runner.frame
 
 
