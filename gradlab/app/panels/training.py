@@ -31,7 +31,7 @@ class TrainingPanel(FramePanel):
     def __init__(self, theme: Theme):
         super().__init__(theme)
         self.plot = plain(self.graphics.addPlot(row=0, col=0))
-        self.plot.setYRange(0.0, 100.0, padding=0.03)
+        self.plot.setYRange(0.0, 100.0, padding=0.1)  # room for the 0 and 100 labels
         self.plot.getAxis("left").setTicks([[(v, f"{v}") for v in (0, 25, 50, 75, 100)]])
         # the loss lives in a second view box over the same area, on the right axis
         self.loss_view = pg.ViewBox(enableMouse=False, enableMenu=False)
