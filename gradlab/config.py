@@ -19,8 +19,10 @@ from types import MappingProxyType
 
 from kernels._flags import ACTIVATIONS
 
+from .attention import SCORES
 from .cells import CELLS, get_cell
 from .init import SCHEMES
+from .tasks import TASKS
 
 
 @dataclass(frozen=True)
@@ -91,12 +93,26 @@ FIELDS: MappingProxyType[str, FieldInfo] = MappingProxyType({
     "cursor": FieldInfo("time cursor t", "int", "the step the views point at (0: the last)",
                         range=(0, 5000)),
     "eigs": FieldInfo("eigenvalues", "eigs", "eigenvalues of W set by hand (dragged)"),
+    # the attention layout's encoder-decoder (gradlab.measures.attention); ``cell`` and
+    # ``seed`` are shared with the rest of the lab
+    "task": FieldInfo("task", "choice",
+                      "what the encoder-decoder learns: reverse, sort or copy the source",
+                      choices=TASKS),
+    "score": FieldInfo("attention score", "choice",
+                       "how the decoder state scores each encoder state ('none': the "
+                       "decoder sees the last encoder state only)",
+                       choices=(*SCORES, "none")),
+    "train_updates": FieldInfo("training updates", "int",
+                               "minibatch updates of one training run (G starts it)",
+                               range=(10, 5000), step=50),
 })
 
 # kept for callers that read ranges and choices directly
 RANGES = {k: f.range for k, f in FIELDS.items() if f.kind in ("int", "float")}
 CHOICES = {k: f.choices for k, f in FIELDS.items() if f.kind == "choice"}
 MAX_EIGS = 512
+# fields only the attention layout reads (its measure also reads ``cell`` and ``seed``)
+ATTENTION_FIELDS = ("task", "score", "train_updates")
 
 
 def _check_eigs(value) -> tuple[tuple[float, float], ...]:
@@ -121,6 +137,8 @@ class LabConfig:
     the state starts near the linear regime and the eigenvalues decide what gradients do.
     ``eigs`` (empty: none) are eigenvalues of W at radius 1, set by hand: W is rebuilt from
     them in the basis of the drawn matrix, and the radius still scales them.
+    ``task``, ``score`` and ``train_updates`` (``ATTENTION_FIELDS``) describe the attention
+    layout's encoder-decoder (with ``cell`` and ``seed``) and its training runs.
     """
 
     cell: str = "rnn"
@@ -139,6 +157,9 @@ class LabConfig:
     clip: float = 0.0
     cursor: int = 0
     eigs: tuple = ()
+    task: str = "reverse"
+    score: str = "additive"
+    train_updates: int = 300
 
     def __post_init__(self):
         for name, info in FIELDS.items():

@@ -51,6 +51,14 @@ _LAYOUTS = (
            row_stretch=(3, 2), col_stretch=(1, 1)),
 )
 
+# attention: a GRU encoder-decoder learns to reverse 8 tokens (G trains it, in seconds)
+_LAYOUTS += (
+    Layout("attention", "Attention learns to align",
+           (("alignment", 0, 0, 2, 1), ("training", 0, 1, 1, 1), ("encgrad", 1, 1, 1, 1)),
+           row_stretch=(1, 1), col_stretch=(1, 1),
+           config=MappingProxyType({"cell": "gru", "task": "reverse", "score": "additive"})),
+)
+
 LAYOUTS: MappingProxyType = MappingProxyType({lay.name: lay for lay in _LAYOUTS})
 
 

@@ -8,11 +8,14 @@ once per config and shares it between measures: Params, inputs x, the forward Tr
 the backward Grads.
 
 ``MEASURES`` maps names to entries; ``Lab.compute(config, measures=...)`` computes only the
-names asked for.
+names asked for. The recurrent-network measures ignore the attention layout's fields
+(``config.ATTENTION_FIELDS``: the registry adds them); the attention measure reads only
+the task, cell, score and seed.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -36,10 +39,24 @@ class Measure:
 
 
 def _registry() -> MappingProxyType:
-    from . import cells, clipping, eigen, gates, gradient, leaky, spectrum, states, step_eigen
+    from ..config import ATTENTION_FIELDS
+    from . import (
+        attention,
+        cells,
+        clipping,
+        eigen,
+        gates,
+        gradient,
+        leaky,
+        spectrum,
+        states,
+        step_eigen,
+    )
 
-    entries = [m.MEASURE for m in (gradient, states, gates, eigen, leaky, cells, clipping,
+    network = [m.MEASURE for m in (gradient, states, gates, eigen, leaky, cells, clipping,
                                    step_eigen, spectrum)]
+    entries = [dataclasses.replace(e, ignores=e.ignores | frozenset(ATTENTION_FIELDS))
+               for e in network] + [attention.MEASURE]
     return MappingProxyType({e.name: e for e in entries})
 
 

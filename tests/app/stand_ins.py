@@ -86,4 +86,7 @@ STAND_INS = {
     "spectrum": _make("spectrum", ("spectrum",), lambda s: s["spectrum"].log10_sv[:, 0]),
     "leaky": _make("leaky", ("leaky",)),
     "cells": _make("cells", ("cells",)),
+    "alignment": _make("alignment", ("attention",), lambda s: s["attention"].alignment),
+    "training": _make("training", ("attention",), lambda s: s["attention"].frame_accuracy),
+    "encgrad": _make("encgrad", ("attention",), lambda s: s["attention"].grad_without),
 }
