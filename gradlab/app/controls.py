@@ -41,7 +41,7 @@ CLEARS_EIGS = ("cell", "hidden", "inputs", "init", "seed")  # a new matrix: old 
 RHO_DEFAULT_RANGE = (0.5, 1.5)  # the main slider's usual span; widened on demand
 LOG_TICKS = 1000
 
-KEY_HELP = "← → ↑ ↓ ρ   1–5 topic   ? help and keys"
+KEY_HELP = "← → ↑ ↓ ρ   1–7 topic   ? help and keys"
 
 
 def _combo(**kwargs) -> QComboBox:
@@ -143,7 +143,7 @@ class Controls(QWidget):
         self.layout_combo = _combo(objectName="layout")
         for i, lay in enumerate(LAYOUTS.values(), start=1):
             self.layout_combo.addItem(f"{i}  {lay.title}", lay.name)
-        self.layout_combo.setToolTip("the topic: which views are shown (keys 1–5)")
+        self.layout_combo.setToolTip("the topic: which views are shown (keys 1–7)")
         outer.addWidget(self.layout_combo)
 
         rho = FIELDS[MAIN]

@@ -53,7 +53,8 @@ SECTIONS = (
     ),
 )
 
-KEYS = ("← → [ ] ρ ± 0.01 · ↑ ↓ PgUp PgDn ρ ± 0.05 · 1–5 topic · A animate · "
+KEYS = ("← → [ ] ρ ± 0.01 · ↑ ↓ PgUp PgDn ρ ± 0.05 · 1–7 topic · A animate · "
+        "G or Space train (attention: ↑ ↓ step the decoding) · "
         "T theme · R reset · H hide controls · F full screen · Ctrl+ / Ctrl− type size · "
         "Ctrl+S save · Ctrl+O open · Ctrl+E export · ? or Esc closes this")
 

@@ -53,9 +53,10 @@ from gradlab.measures import MEASURES
 from . import share
 from .controls import Controls
 from .help import help_html
-from .keys import LectureKeys
+from .keys import LectureKeys, key_table
 from .panels import PANELS, Panel
 from .theme import Theme, get_theme, other, palette, stylesheet
+from .training import TrainingBar, TrainingRunner
 from .worker import ComputeWorker
 
 log = logging.getLogger(__name__)
@@ -66,6 +67,7 @@ BADGE_DELAY_MS = 60  # a picture older than the controls for this long gets its 
 CURSOR_DELAY_MS = 120  # the time cursor reaches LabConfig.cursor after this pause
 ZOOM_STEP = 1.15
 ZOOM_LIMITS = (0.5, 3.0)
+TRAINING_PANELS = frozenset({"alignment", "training", "encgrad"})  # drawn from training frames
 
 
 class PlaceholderPanel(Panel):
@@ -183,6 +185,7 @@ class LabWindow(QMainWindow):
         main.setContentsMargins(4, 4, 4, 0)
         main.setSpacing(2)
         main.addWidget(self.caption)
+        self._main = main  # the attention layout's training bar goes above the stage
         main.addWidget(self.stage, 1)
         main.addWidget(self.summary)
         body = QHBoxLayout()
@@ -205,6 +208,9 @@ class LabWindow(QMainWindow):
         self._reveal_clock = QElapsedTimer()
 
         self.keys = LectureKeys(self)
+        self.training: TrainingRunner | None = None  # made when the attention layout opens
+        self.training_bar: TrainingBar | None = None
+        self._attached: set[str] = set()  # panels that receive the training frames
         self._place(self._layout)
         self.resize(1280, 720)
         self._apply_scale(force=True)
@@ -288,8 +294,10 @@ class LabWindow(QMainWindow):
         self.set_config(self.controls.nudged(delta))
 
     def reset(self) -> None:
-        """Back to the config the window started with."""
+        """Back to the config the window started with (and, training, an untrained model)."""
         self.set_config(self._initial)
+        if self.training is not None and TRAINING_PANELS & set(self._layout.panels):
+            self.training.reset()
 
     def toggle_theme(self) -> None:
         self.set_theme(other(self._theme.name))
@@ -453,10 +461,34 @@ class LabWindow(QMainWindow):
             self.grid.setColumnStretch(c, s)
         self.setWindowTitle(f"gradlab — {layout.title}")
         self.controls.set_layout(layout.name)
+        self._wire_training(layout)
         if self._snapshot is not None:
             self._show(self._snapshot_seq, self._snapshot)
         if self._reveal_timer.isActive():
             self.stop_animation()
+
+    def _wire_training(self, layout: Layout) -> None:
+        """The attention layout trains a model live (``TrainingRunner``, off the GUI thread):
+        its bar, its keys (G / Space train or pause, ↑ ↓ step through the decoding) and its
+        frames to the panels. Other layouts pause it and get their keys back."""
+        table = key_table(self)
+        if TRAINING_PANELS & set(layout.panels):
+            if self.training is None:
+                self.training = TrainingRunner(self._config)
+                self.training_bar = TrainingBar(self.training, self._theme)
+                self._main.insertWidget(1, self.training_bar)
+                self.keys.install(self.training_bar)
+            fresh = [n for n in layout.panels if n in TRAINING_PANELS
+                     and n not in self._attached]
+            self.training.attach(*(self._panels[n] for n in fresh))
+            self._attached.update(fresh)
+            self.training.set_config(self._config)
+            table.update(self.training.keys())
+            self.training_bar.show()
+        elif self.training is not None:
+            self.training.stop()
+            self.training_bar.hide()
+        self.keys.table = table
 
     def _measures(self) -> tuple[str, ...]:
         """The union of the visible panels' measures, and 'gradient' for the summary line."""
@@ -469,6 +501,8 @@ class LabWindow(QMainWindow):
     @Slot(object)
     def _request(self, config: LabConfig, extra: tuple = ()) -> None:
         self._config = config
+        if self.training is not None:  # a new task, cell, score or seed starts a new run
+            self.training.set_config(config)
         measures = tuple(dict.fromkeys(self._measures() + tuple(extra)))
         self._show_summary()
         if (config, measures) == self._requested:
@@ -540,6 +574,12 @@ class LabWindow(QMainWindow):
         if snap is not None and "gradient" in snap and \
                 relevant(snap.config, ("gradient",)) == relevant(self._config, ("gradient",)):
             grad = snap["gradient"]
+        if TRAINING_PANELS & set(self._layout.panels):  # the training bar tells the rest
+            c = self._config
+            how = ("without attention (the last state only)" if c.score == "none" else
+                   f"with {c.score.replace('_', ' ')} attention")
+            self.summary.setText(f"{c.task}: a {c.cell.upper()} encoder-decoder {how}")
+            return
         text = caption(self._config, grad)
         if grad is None:
             text += "  ·  computing…" + ("" if snap is not None else
@@ -613,6 +653,8 @@ class LabWindow(QMainWindow):
             panel.apply_theme(self._theme)
             if panel.stale:
                 panel.set_stale(True)  # the badge's size follows the type
+        if self.training_bar is not None:
+            self.training_bar.apply_theme(self._theme)
         self.setPalette(palette(self._theme))
         self.setStyleSheet(stylesheet(self._theme))
         width = round(CONTROL_WIDTH * min(max(factor, 0.8), 2.2))
@@ -644,6 +686,8 @@ class LabWindow(QMainWindow):
     def closeEvent(self, event):  # noqa: N802 (Qt name)
         self.hide()  # vanish at once, even if a first compute is still compiling kernels
         self._reveal_timer.stop()
+        if self.training is not None:
+            self.training.close()
         self.worker.stop()
         super().closeEvent(event)
 
