@@ -11,11 +11,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+# the LabConfig fields that shape the recurrent network the network views show
+NETWORK_CONTROLS = ("spectral_radius", "cell", "hidden", "inputs", "steps", "activation",
+                    "init", "leak", "leak_spread", "gate_bias", "loss", "input_scale", "seed",
+                    "eigs")
+
 
 @dataclass(frozen=True)
 class Layout:
     """name (command-line key), title (window heading), cells: (panel, row, col, rows,
-    cols); row_stretch, col_stretch: relative sizes; config: starting LabConfig fields."""
+    cols); row_stretch, col_stretch: relative sizes; config: starting LabConfig fields;
+    controls: the LabConfig fields the control column offers in this topic ('eigs': the
+    eigenvalue presets)."""
 
     name: str
     title: str
@@ -23,6 +30,7 @@ class Layout:
     row_stretch: tuple = (1,)
     col_stretch: tuple = (1,)
     config: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
+    controls: tuple = NETWORK_CONTROLS
 
     @property
     def panels(self) -> tuple[str, ...]:
@@ -33,7 +41,8 @@ _LAYOUTS = (
     Layout("vanishing", "Vanishing / exploding",
            (("gradient", 0, 0, 1, 1), ("eigen", 0, 1, 1, 1), ("flow", 1, 0, 1, 1),
             ("states", 1, 1, 1, 1)),
-           row_stretch=(3, 2), col_stretch=(3, 2)),
+           row_stretch=(3, 2), col_stretch=(3, 2),
+           controls=NETWORK_CONTROLS + ("clip",)),
     Layout("gates", "Gates: the LSTM highway",
            (("gates", 0, 0, 1, 2), ("gradient", 1, 0, 1, 1), ("eigen", 1, 1, 1, 1)),
            row_stretch=(4, 3), col_stretch=(3, 2),
@@ -56,7 +65,8 @@ _LAYOUTS += (
     Layout("attention", "Attention learns to align",
            (("alignment", 0, 0, 2, 1), ("training", 0, 1, 1, 1), ("encgrad", 1, 1, 1, 1)),
            row_stretch=(1, 1), col_stretch=(1, 1),
-           config=MappingProxyType({"cell": "gru", "task": "reverse", "score": "additive"})),
+           config=MappingProxyType({"cell": "gru", "task": "reverse", "score": "additive"}),
+           controls=("task", "score", "cell", "train_updates", "seed")),
 )
 
 LAYOUTS: MappingProxyType = MappingProxyType({lay.name: lay for lay in _LAYOUTS})

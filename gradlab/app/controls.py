@@ -190,9 +190,11 @@ class Controls(QWidget):
                                "lecture example; 'none' goes back to the drawn matrix")
         self.eigs_note = QLabel(objectName="note")
         self.eigs_note.setWordWrap(True)
-        form.addRow(QLabel("eigenvalues"), self.preset)
+        self.preset_label = QLabel("eigenvalues")
+        form.addRow(self.preset_label, self.preset)
         form.addRow(self.eigs_note)
         outer.addLayout(form)
+        self.form = form
 
         buttons = QGridLayout()
         self.reset_button = QPushButton("Reset R")
@@ -275,9 +277,19 @@ class Controls(QWidget):
         self._show_state(config)
 
     def set_layout(self, name: str) -> None:
-        """Show layout ``name`` as the current topic (no signal)."""
+        """Show layout ``name`` as the current topic (no signal), with the controls that
+        topic offers (``Layout.controls``); the others are hidden, not reset."""
         with QSignalBlocker(self.layout_combo):
             self.layout_combo.setCurrentIndex(max(0, self.layout_combo.findData(name)))
+        shown = set(LAYOUTS[name].controls)
+        for field, editor in self.editors.items():
+            if field == MAIN:
+                for w in (self.rho_title, self.rho_value, self.rho_slider):
+                    w.setVisible(MAIN in shown)
+            else:
+                self.form.setRowVisible(editor, field in shown)
+        self.form.setRowVisible(self.preset, "eigs" in shown)
+        self.form.setRowVisible(self.eigs_note, "eigs" in shown)
 
     def _show_state(self, config: LabConfig) -> None:
         self.rho_value.setText(f"ρ = {config.spectral_radius:.2f}")

@@ -114,3 +114,20 @@ def test_layout_combo_lists_the_layouts(controls):
     assert got == [list(LAYOUTS)[2]]
     controls.set_layout("leaky")
     assert controls.layout_combo.currentData() == "leaky"
+
+
+def test_each_topic_offers_its_own_controls(qtbot):
+    from gradlab.app.window import LabWindow
+
+    w = LabWindow(LabConfig(), synchronous=True)
+    qtbot.addWidget(w)
+    w.show()
+    c = w.controls
+    assert c.editors["leak"].isVisible() and not c.editors["task"].isVisible()
+    assert c.rho_slider.isVisible()
+    w.set_layout("attention")
+    assert c.editors["task"].isVisible() and c.editors["score"].isVisible()
+    assert not c.editors["leak"].isVisible() and not c.rho_slider.isVisible()
+    assert not c.preset.isVisible()
+    w.set_layout("leaky")
+    assert c.editors["leak"].isVisible() and not c.editors["task"].isVisible()
