@@ -116,7 +116,8 @@ def cliff_surface(w_range=W_RANGE, b_range=B_RANGE, shape=(601, 401), steps: int
                   x0: float = X0, target: float = TARGET) -> CliffSurface:
     """E, dE/dw, dE/db and log10 ||grad E|| on a (nw, nb) = ``shape`` grid over w_range x b_range.
 
-    About 25 ms for the default 601 x 401 grid on one thread (benchmarks/bench_cliff.py).
+    The default 601 x 401 grid takes 25 to 80 ms on one thread of the 2-core machine, idle
+    to busy (benchmarks/bench_cliff.py); the first call of a process adds numba's cache load.
     """
     w_lo, w_hi = _range("w_range", w_range)
     b_lo, b_hi = _range("b_range", b_range)
@@ -143,7 +144,8 @@ def ridge(w, x0: float = X0):
     like w (a float for a scalar w).
     """
     x0 = _finite("x0", x0)
-    s0 = 1.0 / (1.0 + math.exp(-x0))
+    with np.errstate(over="ignore"):
+        s0 = 1.0 / (1.0 + np.exp(-x0))
     w = np.asarray(w, dtype=np.float64)
     out = np.where(w * s0 * (1.0 - s0) > 1.0, x0 - w * s0, np.nan)
     return float(out) if out.ndim == 0 else out
