@@ -8,11 +8,14 @@ once per config and shares it between measures: Params, inputs x, the forward Tr
 the backward Grads.
 
 ``MEASURES`` maps names to entries; ``Lab.compute(config, measures=...)`` computes only the
-names asked for.
+names asked for. The recurrent-network measures also ignore the cliff's descent fields
+(``config.CLIFF_FIELDS``: the registry adds them), and the cliff's own measures ('cliff',
+'descent') ignore everything but those and the clip threshold.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -36,10 +39,13 @@ class Measure:
 
 
 def _registry() -> MappingProxyType:
-    from . import cells, clipping, eigen, gates, gradient, leaky, spectrum, states
+    from ..config import CLIFF_FIELDS
+    from . import cells, cliff, clipping, descent, eigen, gates, gradient, leaky, spectrum, states
 
-    entries = [m.MEASURE for m in (gradient, states, gates, eigen, leaky, cells, clipping,
+    network = [m.MEASURE for m in (gradient, states, gates, eigen, leaky, cells, clipping,
                                    spectrum)]
+    entries = [dataclasses.replace(e, ignores=e.ignores | frozenset(CLIFF_FIELDS))
+               for e in network] + [cliff.MEASURE, descent.MEASURE]
     return MappingProxyType({e.name: e for e in entries})
 
 
