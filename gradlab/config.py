@@ -164,7 +164,7 @@ class LabConfig:
     seed: int = 0
     clip: float = 0.0
     clip_mode: str = "norm"
-    lr: float = 0.1
+    lr: float = 1.0
     updates: int = 40
     cliff_w0: float = 5.0
     cliff_b0: float = RIDGE_B_AT_5

@@ -23,7 +23,7 @@ def test_cliff_fields_have_metadata_and_defaults_on_the_ridge():
     for name in CLIFF_FIELDS:
         assert name in FIELDS
     c = LabConfig()
-    assert (c.clip_mode, c.lr, c.updates) == ("norm", 0.1, 40)
+    assert (c.clip_mode, c.lr, c.updates) == ("norm", 1.0, 40)
     assert (c.cliff_w0, c.cliff_b0) == (5.0, ridge(5.0)) == (5.0, RIDGE_B_AT_5)
     assert FIELDS["lr"].log and FIELDS["lr"].range[0] > 0
     assert FIELDS["clip_mode"].choices == ("norm", "value")

@@ -10,7 +10,8 @@ from types import MappingProxyType
 
 from .base import Panel
 
-_MODULES = ("gradient", "flow", "states", "gates", "eigen", "spectrum", "leaky", "cells")
+_MODULES = ("gradient", "flow", "states", "gates", "eigen", "spectrum", "leaky", "cells",
+            "cliff", "descent", "clipnorm")
 
 
 def _registry() -> MappingProxyType:
