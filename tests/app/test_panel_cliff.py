@@ -168,6 +168,9 @@ def pg_point(x, y):
 
 def test_replay_update_by_update(qtbot, lab):
     p = make(qtbot, CliffPanel)
+    draw(p, lab, finish=False, updates=5)  # no event loop running: drawn whole at once
+    assert not p.replay.running and p.replay.shown == 5
+    p.replay.live = lambda: True  # as in the app, where the event loop runs
     draw(p, lab, finish=False, updates=4)
     assert p.replay.running and p.replay.shown == 0
     assert len(p.paths["plain"].line.getData()[0] or []) == 0

@@ -96,11 +96,16 @@ class Replay:
     differs from the last one the replay starts again from 0; otherwise (e.g. only the
     clip threshold moved) it keeps its place and draws at once. ``finish()`` shows all;
     ``set_fraction(f)`` shows a share (the window's animation key).
+
+    A replay needs a running event loop to advance it: without one (a video rendered frame
+    by frame, a synchronous test) a new run is drawn whole at once. ``live()`` says which;
+    tests replace it.
     """
 
     def __init__(self, draw, parent=None):
-        from PySide6.QtCore import QTimer
+        from PySide6.QtCore import QThread, QTimer
 
+        self.live = lambda: QThread.currentThread().loopLevel() > 0
         self._draw = draw
         self.timer = QTimer(parent, interval=STEP_MS)
         self.timer.timeout.connect(self._tick)
@@ -116,8 +121,11 @@ class Replay:
         self.total = int(total)
         if key != self.key:
             self.key = key
-            self.shown = 0
-            self.timer.start()
+            if self.live():
+                self.shown = 0
+                self.timer.start()
+            else:
+                self.timer.stop()
         self.shown = min(self.shown, self.total) if self.running else self.total
         self._draw(self.shown)
 
