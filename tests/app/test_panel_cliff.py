@@ -200,7 +200,7 @@ def test_descent_panel_draws_both_runs(qtbot, lab):
     assert p.threshold.value() == pytest.approx(np.log10(d.threshold))
     rx, _ = p.rings["loss"].getData()
     np.testing.assert_array_equal(rx, np.flatnonzero(d.clipped.clipped))
-    lo, hi = p.window
+    lo, hi = p.decades
     assert lo <= np.log10(d.plain.norm_before[0]) <= hi
     items = scene_items(p)
     draw(p, lab, clip=0.2)

@@ -108,9 +108,9 @@ def test_threshold_changes_the_clipped_path_only(lab):
     off = lab.compute(LabConfig(clip=0.0), ["descent"])["descent"]
     assert not off.clipping and off.clipped is off.plain  # clipping off: the same run
     v = lab.compute(LabConfig(clip=1.0, clip_mode="value"), ["descent"])["descent"]
-    ref = descend(5.0, ridge(5.0), lr=0.1, updates=40, clip=("value", 1.0))
+    ref = descend(5.0, ridge(5.0), lr=1.0, updates=40, clip=("value", 1.0))
     np.testing.assert_array_equal(v.clipped.points, ref.points)
-    assert np.allclose(np.abs(v.clipped.points[1] - v.clipped.points[0]), 0.1)  # each axis
+    assert np.allclose(np.abs(v.clipped.points[1] - v.clipped.points[0]), 1.0)  # each axis
 
 
 def test_descent_reuses_the_network_fields():
@@ -153,3 +153,19 @@ def test_clipping_summary_in_the_main_lab(lab):
     assert on.share_clipped == on.batch.share == np.mean(on.batch_norms > t)
     # the cliff's fields do not touch it
     assert lab.compute(c.replace(clip=t, lr=1.0, cliff_w0=3.0), ["clipping"])["clipping"] is on
+
+
+def test_clipping_layout_starts_where_one_click_shows_the_cliff(lab):
+    """Opening the 'clipping' layout: the first raw step leaves the region, the clipped run
+    stays on the surface the whole way, and its main-lab clip threshold is on."""
+    from gradlab.layouts import get_layout
+
+    lay = get_layout("clipping")
+    assert lay.panels == ("cliff", "descent", "clipnorm")
+    c = LabConfig(**lay.config)
+    d = lab.compute(c, ["descent"])["descent"]
+    assert d.plain_exit.update == 1 and d.plain_exit.step > 100
+    assert d.clipped_exit is None and d.clipped.clipped.any()
+    assert d.clipped.losses.min() < d.clipped.losses[0]  # and it goes on descending
+    snap = lab.compute(c, ["clipping"])
+    assert snap["clipping"].threshold == c.clip > 0

@@ -49,7 +49,8 @@ class PathItems:
     """The items of one run: its cut line, its points, rings where it was clipped, and an
     arrow with a label where it left the region."""
 
-    def __init__(self, plot: pg.PlotItem, z: float):
+    def __init__(self, plot: pg.PlotItem, z: float, inset: float = 6):
+        self.inset = inset  # pixels between the region's edge and the exit label
         self.line = pg.PlotDataItem(connect="pairs", antialias=True)
         self.dots = pg.ScatterPlotItem(pxMode=True)
         self.rings = pg.ScatterPlotItem(pxMode=True, symbol="o")
@@ -126,7 +127,7 @@ class PathItems:
                            f"b = {number(lb)}")
         self.label.setHtml(f'<div style="text-align:center">{self.label_text}</div>')
         # the label hugs the edge crossed, beside the arrow (on the side with more room)
-        gap, inset = 28, 6
+        gap, inset = 28, self.inset
         if ex.side in ("top", "bottom"):
             left = ew > 0.5 * (W_RANGE[0] + W_RANGE[1])
             ax, ay = (1.0 if left else 0.0), (0.0 if ex.side == "top" else 1.0)
@@ -165,7 +166,9 @@ class CliffPanel(Panel):
         self.ridge_label = pg.TextItem("ridge", anchor=(1.0, 1.0))
         self.ridge_label.setZValue(6)
         self.plot.addItem(self.ridge_label, ignoreBounds=True)
-        self.paths = {"plain": PathItems(self.plot, 10), "clipped": PathItems(self.plot, 20)}
+        # when both runs leave (a threshold too high), the clipped run's label sits below
+        self.paths = {"plain": PathItems(self.plot, 10),
+                      "clipped": PathItems(self.plot, 20, inset=6)}
         self.start = pg.ScatterPlotItem(pxMode=True, symbol="star")
         self.start.setZValue(30)
         self.plot.addItem(self.start)
@@ -181,6 +184,8 @@ class CliffPanel(Panel):
         self.descent = None
         self.heat = None  # the image handed to the ImageItem (nb, nw)
         self.graphics.scene().sigMouseClicked.connect(self._clicked)
+        # exit arrows and labels are placed in pixels: place them again on a resize
+        self.plot.getViewBox().sigResized.connect(lambda *_: self._draw_paths(self.replay.shown))
         self.apply_theme(theme)
 
     # -- theme -----------------------------------------------------------------------------
@@ -253,6 +258,10 @@ class CliffPanel(Panel):
         d = self.descent
         if d is None:
             return
+        # both runs out by the same edge: the clipped run's label below the plain one's
+        both = d.plain_exit is not None and d.clipped_exit is not None and \
+            d.plain_exit.side == d.clipped_exit.side and k >= d.plain_exit.update
+        self.paths["clipped"].inset = 6 + (2.6 * self.theme.label_pt * 1.5 if both else 0)
         for name, items in self.paths.items():
             if name == "clipped" and not d.clipping:
                 items.draw(0, self.plot)

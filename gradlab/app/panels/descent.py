@@ -73,7 +73,7 @@ class DescentPanel(Panel):
         self.replay = Replay(self._draw, self)
         self.descent = None
         self.updates = 0
-        self.window = (0, 0)
+        self.decades = (0, 0)
         self.apply_theme(theme)
 
     # -- theme and frame -------------------------------------------------------------------
@@ -110,9 +110,9 @@ class DescentPanel(Panel):
             self.loss_plot.setXRange(0, config.updates, padding=0.02)
 
     def _set_window(self, lo: int, hi: int) -> None:
-        if (lo, hi) == self.window:
+        if (lo, hi) == self.decades:
             return
-        self.window = (lo, hi)
+        self.decades = (lo, hi)
         self.norm_plot.setYRange(lo, hi, padding=0.04)
         every = next(s for s in (1, 2, 3, 4, 5, 6, 8, 10) if (hi - lo) / s <= 5)
         self.norm_plot.getAxis("left").setTicks(
@@ -136,7 +136,7 @@ class DescentPanel(Panel):
     def _log_norms(self, a: np.ndarray) -> np.ndarray:
         with np.errstate(divide="ignore", invalid="ignore"):
             out = np.log10(a)
-        lo = self.window[0] - 1.0  # exact zeros: just below the window
+        lo = self.decades[0] - 1.0  # exact zeros: just below the window
         return np.where(np.isneginf(out), lo, out)
 
     def _draw(self, k: int) -> None:
