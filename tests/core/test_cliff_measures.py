@@ -169,3 +169,22 @@ def test_clipping_layout_starts_where_one_click_shows_the_cliff(lab):
     assert d.clipped.losses.min() < d.clipped.losses[0]  # and it goes on descending
     snap = lab.compute(c, ["clipping"])
     assert snap["clipping"].threshold == c.clip > 0
+
+
+def test_clip_segment_agrees_with_dense_sampling():
+    rng = np.random.default_rng(3)
+    for _ in range(300):
+        p0 = rng.uniform([-30, -30], [30, 30])
+        p1 = p0 + rng.standard_normal(2) * rng.choice([0.5, 5.0, 500.0])
+        s = np.linspace(0.0, 1.0, 2001)
+        pts = p0 + s[:, None] * (p1 - p0)
+        inside = (pts[:, 0] >= BOX[0]) & (pts[:, 0] <= BOX[1]) & (pts[:, 1] >= BOX[2]) & \
+            (pts[:, 1] <= BOX[3])
+        part = clip_segment(p0, p1, BOX)
+        if part is None:
+            assert not inside.any()
+            continue
+        s0, s1 = part
+        if inside.any():
+            assert s0 <= s[inside].min() + 1e-12 and s[inside].max() <= s1 + 1e-12
+            assert s[inside].min() - s0 <= 1 / 2000 and s1 - s[inside].max() <= 1 / 2000

@@ -123,8 +123,8 @@ class PathItems:
         theta = math.degrees(math.atan2(dy, dx)) if math.isfinite(dx + dy) else 0.0
         self.arrow.setStyle(angle=180.0 - theta)
         self.arrow.setPos(ew, eb)
-        self.label_text = (f"update {ex.update}: thrown to<br>w = {number(lw)}, "
-                           f"b = {number(lb)}")
+        self.label_text = (f"update {ex.update}: a step of {number(ex.step)}<br>"
+                           f"to w = {number(lw)}, b = {number(lb)}")
         self.label.setHtml(f'<div style="text-align:center">{self.label_text}</div>')
         # the label hugs the edge crossed, beside the arrow (on the side with more room)
         gap, inset = 28, self.inset
