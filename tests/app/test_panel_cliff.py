@@ -239,3 +239,22 @@ def test_themes_restyle_in_place(qtbot, lab, theme):
         items = scene_items(p)
         p.apply_theme(get_theme("light" if theme == "dark" else "dark"))
         assert scene_items(p) == items
+
+
+def test_theme_toggles_keep_the_heat_map_and_the_shared_named_map(qtbot, lab):
+    import pyqtgraph as pg
+
+    from gradlab.app.panels.cliff import heat_cmap
+
+    named = np.array(pg.colormap.get("CET-L1").color, copy=True)
+    p = make(qtbot, CliffPanel)
+    draw(p, lab)
+    dark = heat_cmap(get_theme("dark")).map([0.0, 1.0])
+    light = heat_cmap(get_theme("light")).map([0.0, 1.0])
+    np.testing.assert_array_equal(dark, light[::-1])  # reversed on paper
+    assert dark[0][:3].sum() < dark[1][:3].sum()  # flat = dark on the dark theme
+    for name in ("light", "dark", "light", "light", "dark"):
+        p.apply_theme(get_theme(name))
+        want = heat_cmap(get_theme(name)).map([0.0, 1.0])
+        np.testing.assert_array_equal(p.colorbar.colorMap().map([0.0, 1.0]), want)
+    np.testing.assert_array_equal(pg.colormap.get("CET-L1").color, named)  # untouched

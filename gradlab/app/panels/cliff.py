@@ -45,6 +45,16 @@ SNAP_PX = 12  # a click this close to the ridge starts on it
 RIDGE_LABEL_W = 9.9
 
 
+def heat_cmap(t: Theme) -> pg.ColorMap:
+    """The heatmap's grey ramp: dark where the surface is flat on the dark theme, paper white
+    on the light one. A new map each time (pyqtgraph's named maps are shared objects)."""
+    base = pg.colormap.get(HEAT_CMAP)
+    cmap = pg.ColorMap(np.array(base.pos, copy=True), np.array(base.color, copy=True))
+    if t.name == "light":
+        cmap.reverse()
+    return cmap
+
+
 class PathItems:
     """The items of one run: its cut line, its points, rings where it was clipped, and an
     arrow with a label where it left the region."""
@@ -194,10 +204,7 @@ class CliffPanel(Panel):
         t = theme
         style_plot(self.plot, t, title=None, x=X_LABEL, y=Y_LABEL)
         self.plot.showGrid(x=False, y=False)
-        cmap = pg.colormap.get(HEAT_CMAP)
-        if t.name == "light":
-            cmap.reverse()  # paper white where the surface is flat
-        self.colorbar.setColorMap(cmap)
+        self.colorbar.setColorMap(heat_cmap(t))
         style_axis(self.colorbar.axis, t)
         metrics = QFontMetrics(tick_font(t))
         self.colorbar.axis.setWidth(
