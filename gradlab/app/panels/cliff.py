@@ -12,6 +12,7 @@ at its edge, where an arrow points the way it went and a label says where it lan
 
 from __future__ import annotations
 
+import copy
 import math
 
 import numpy as np
@@ -48,8 +49,7 @@ RIDGE_LABEL_W = 9.9
 def heat_cmap(t: Theme) -> pg.ColorMap:
     """The heatmap's grey ramp: dark where the surface is flat on the dark theme, paper white
     on the light one. A new map each time (pyqtgraph's named maps are shared objects)."""
-    base = pg.colormap.get(HEAT_CMAP)
-    cmap = pg.ColorMap(np.array(base.pos, copy=True), np.array(base.color, copy=True))
+    cmap = copy.deepcopy(pg.colormap.get(HEAT_CMAP))
     if t.name == "light":
         cmap.reverse()
     return cmap
