@@ -126,3 +126,79 @@ def clip_by_value(grads, limit: float) -> tuple[dict[str, np.ndarray], ClipRepor
         out[k] = res.reshape(a.shape)
     return out, ClipReport(global_norm(arrays), global_norm(out), changed > 0, 1.0, changed,
                            finite)
+
+
+@dataclass(frozen=True)
+class ClipSummary:
+    """What global-norm clipping at ``threshold`` would do to a run of U updates (or lags).
+
+    norm_before (U,): each update's gradient norm ||g||.
+    norm_after (U,): min(||g||, threshold) for finite gradients (to rounding, when vectors
+    were given), ||g|| otherwise.
+    factor (U,): threshold / ||g|| where clipped, 1.0 elsewhere; the clipped gradient is
+    factor * g, in the same direction.
+    clipped (U,) bool: ||g|| > threshold and g finite.
+    finite (U,) bool: g (its norm, when only norms were given) is finite.
+    share: the fraction of all U updates that are clipped (0.0 for U = 0; non-finite updates
+    count as not clipped, as in clip_by_global_norm).
+    Small norms pass unchanged: clipping caps exploding gradients and leaves vanishing ones.
+    """
+
+    threshold: float
+    norm_before: np.ndarray  # (U,)
+    norm_after: np.ndarray  # (U,)
+    factor: np.ndarray  # (U,)
+    clipped: np.ndarray  # (U,) bool
+    finite: np.ndarray  # (U,) bool
+    share: float
+
+
+def clip_summary(grads, threshold: float) -> ClipSummary:
+    """Norms before and after clipping by global norm, for a sequence of U updates.
+
+    grads is one of: an array (U,) of gradient norms (e.g. the per-lag ||dL/dh_{T-l}|| of
+    BPTT; nan / inf count as non-finite); an array (U, d) with one gradient vector per row;
+    or a sequence of U gradients, each a mapping name -> array or a Grads (one update's
+    gradients, clipped together as in clip_by_global_norm). Rows and mappings go through
+    clip_by_global_norm, so a finite gradient whose norm alone overflows is still clipped
+    (norm_before inf, factor from the rescaling actually applied).
+    """
+    threshold = _check_positive("threshold", threshold)
+    if isinstance(grads, np.ndarray) or not (
+            len(grads) and (isinstance(grads[0], Mapping) or hasattr(grads[0], "params"))):
+        a = np.asarray(grads, dtype=np.float64)
+        if a.ndim == 1:
+            return _summary_of_norms(a, threshold)
+        if a.ndim != 2:
+            raise ValueError(f"grads has shape {a.shape}; give norms (U,), vectors (U, d) or a "
+                             "sequence of gradient mappings")
+        items = [{"g": row} for row in a]
+    else:
+        items = list(grads)
+    U = len(items)
+    before, after, factor = np.empty(U), np.empty(U), np.ones(U)  # (U,)
+    clipped, finite = np.zeros(U, bool), np.zeros(U, bool)  # (U,)
+    for i, g in enumerate(items):
+        _, report = clip_by_global_norm(g, threshold)
+        before[i], finite[i], clipped[i] = report.norm_before, report.finite, report.clipped
+        after[i] = report.norm_after
+        factor[i] = report.factor
+    return _make_summary(threshold, before, after, factor, clipped, finite)
+
+
+def _summary_of_norms(norms: np.ndarray, threshold: float) -> ClipSummary:
+    if np.any(norms < 0):
+        raise ValueError(f"grads given as norms must be >= 0, got minimum {np.nanmin(norms)}")
+    finite = np.isfinite(norms)  # (U,)
+    clipped = finite & (norms > threshold)  # (U,)
+    after = np.where(clipped, threshold, norms)  # (U,)
+    with np.errstate(divide="ignore"):
+        factor = np.where(clipped, threshold / np.where(clipped, norms, 1.0), 1.0)  # (U,)
+    return _make_summary(threshold, norms.copy(), after, factor, clipped, finite)
+
+
+def _make_summary(threshold, before, after, factor, clipped, finite) -> ClipSummary:
+    for a in (before, after, factor, clipped, finite):
+        a.setflags(write=False)
+    share = float(np.count_nonzero(clipped) / clipped.size) if clipped.size else 0.0
+    return ClipSummary(threshold, before, after, factor, clipped, finite, share)

@@ -59,6 +59,14 @@ def _takes_activation(c: LabConfig) -> bool:
 
 
 LOSSES = ("last", "every")
+CLIP_MODES = ("norm", "value")
+# The Pascanu cliff's descent (gradlab.cliff): only the cliff's measures read these fields.
+CLIFF_FIELDS = ("clip_mode", "lr", "updates", "cliff_w0", "cliff_b0")
+CLIFF_W_RANGE = (-2.0, 10.0)  # the plotted region of the cliff (gradlab.cliff.W_RANGE)
+CLIFF_B_RANGE = (-6.0, 2.0)  # (gradlab.cliff.B_RANGE)
+# b on the cliff's ridge at w = 5 (gradlab.cliff.ridge(5.0) = x0 - w sigma(x0), x0 = 0.5):
+# a start there is thrown off the surface by its first unclipped update
+RIDGE_B_AT_5 = 0.5 - 5.0 / (1.0 + math.exp(-0.5))
 LEAK_SPREADS = ("one", "log-uniform")
 PRESETS = ("none", "diag(0.5, 1.5)", "golden ratio")
 
@@ -90,6 +98,21 @@ FIELDS: MappingProxyType[str, FieldInfo] = MappingProxyType({
     "clip": FieldInfo("clip threshold", "float",
                       "clip the gradient to this global norm (0: off)",
                       range=(0.0, 100.0), step=0.1, decimals=1),
+    "clip_mode": FieldInfo("clip by", "choice",
+                           "on the cliff: rescale the whole gradient to the threshold (norm, "
+                           "the direction kept) or clip each component (value)",
+                           choices=CLIP_MODES),
+    "lr": FieldInfo("learning rate η", "float",
+                    "step size of gradient descent on the cliff: θ ← θ − η ∇E",
+                    range=(0.001, 10.0), step=0.001, decimals=3, log=True),
+    "updates": FieldInfo("updates", "int", "gradient-descent updates on the cliff",
+                         range=(1, 200)),
+    "cliff_w0": FieldInfo("start w₀", "float",
+                          "where descent on the cliff starts: the recurrent weight w "
+                          "(click the cliff view)", range=CLIFF_W_RANGE, step=0.01),
+    "cliff_b0": FieldInfo("start b₀", "float",
+                          "where descent on the cliff starts: the bias b (click the cliff "
+                          "view)", range=CLIFF_B_RANGE, step=0.01),
     "cursor": FieldInfo("time cursor t", "int", "the step the views point at (0: the last)",
                         range=(0, 5000)),
     "eigs": FieldInfo("eigenvalues", "eigs", "eigenvalues of W set by hand (dragged)"),
@@ -135,6 +158,9 @@ class LabConfig:
 
     Defaults: a 32-unit tanh RNN over 60 steps, orthogonal W at radius 1 and small inputs, so
     the state starts near the linear regime and the eigenvalues decide what gradients do.
+    ``clip`` (0: off) is the threshold of both the main lab's clipping and the cliff's; the
+    ``CLIFF_FIELDS`` set gradient descent on the Pascanu cliff (``gradlab.cliff``): clipping
+    mode, learning rate, number of updates and the start (w0, b0), by default on the ridge.
     ``eigs`` (empty: none) are eigenvalues of W at radius 1, set by hand: W is rebuilt from
     them in the basis of the drawn matrix, and the radius still scales them.
     ``task``, ``score`` and ``train_updates`` (``ATTENTION_FIELDS``) describe the attention
@@ -155,6 +181,11 @@ class LabConfig:
     input_scale: float = 0.05
     seed: int = 0
     clip: float = 0.0
+    clip_mode: str = "norm"
+    lr: float = 1.0
+    updates: int = 40
+    cliff_w0: float = 5.0
+    cliff_b0: float = RIDGE_B_AT_5
     cursor: int = 0
     eigs: tuple = ()
     task: str = "reverse"

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from .config import RIDGE_B_AT_5
+
 # the LabConfig fields that shape the recurrent network the network views show
 NETWORK_CONTROLS = ("spectral_radius", "cell", "hidden", "inputs", "steps", "activation",
                     "init", "leak", "leak_spread", "gate_bias", "loss", "input_scale", "seed",
@@ -58,6 +60,21 @@ _LAYOUTS = (
     Layout("cells", "Cells compared",
            (("cells", 0, 0, 1, 2), ("gradient", 1, 0, 1, 1), ("gates", 1, 1, 1, 1)),
            row_stretch=(3, 2), col_stretch=(1, 1)),
+)
+
+# the clipping layout's start: on the cliff's ridge at w = 5 (b = x0 - w sigma(x0), see
+# gradlab.cliff.ridge), where the first raw step is thrown hundreds of units off the surface
+# and the clipped one (at most lr x clip = 0.5 long) stays on it
+_CLIFF_START = {"cliff_w0": 5.0, "cliff_b0": RIDGE_B_AT_5, "lr": 1.0, "clip": 0.5,
+                "clip_mode": "norm", "updates": 40}
+
+_LAYOUTS += (
+    Layout("clipping", "Clipping on the Pascanu cliff",
+           (("cliff", 0, 0, 1, 1), ("descent", 0, 1, 1, 1), ("clipnorm", 1, 0, 1, 2)),
+           row_stretch=(5, 3), col_stretch=(5, 3),
+           config=MappingProxyType(_CLIFF_START),
+           controls=("clip", "clip_mode", "lr", "updates", "cliff_w0", "cliff_b0",
+                     "spectral_radius")),
 )
 
 # attention: a GRU encoder-decoder learns to reverse 8 tokens (G trains it, in seconds)

@@ -11,6 +11,9 @@ the backward Grads.
 names asked for. The recurrent-network measures ignore the attention layout's fields
 (``config.ATTENTION_FIELDS``: the registry adds them); the attention measure reads only
 the task, cell, score and seed.
+names asked for. The recurrent-network measures also ignore the cliff's descent fields
+(``config.CLIFF_FIELDS``: the registry adds them), and the cliff's own measures ('cliff',
+'descent') ignore everything but those and the clip threshold.
 """
 
 from __future__ import annotations
@@ -39,11 +42,13 @@ class Measure:
 
 
 def _registry() -> MappingProxyType:
-    from ..config import ATTENTION_FIELDS
+    from ..config import ATTENTION_FIELDS, CLIFF_FIELDS
     from . import (
         attention,
         cells,
+        cliff,
         clipping,
+        descent,
         eigen,
         gates,
         gradient,
@@ -55,8 +60,11 @@ def _registry() -> MappingProxyType:
 
     network = [m.MEASURE for m in (gradient, states, gates, eigen, leaky, cells, clipping,
                                    step_eigen, spectrum)]
-    entries = [dataclasses.replace(e, ignores=e.ignores | frozenset(ATTENTION_FIELDS))
-               for e in network] + [attention.MEASURE]
+    others = frozenset(ATTENTION_FIELDS) | frozenset(CLIFF_FIELDS)
+    entries = [dataclasses.replace(e, ignores=e.ignores | others) for e in network]
+    entries.append(dataclasses.replace(attention.MEASURE,
+                                       ignores=attention.MEASURE.ignores | frozenset(CLIFF_FIELDS)))
+    entries += [cliff.MEASURE, descent.MEASURE]
     return MappingProxyType({e.name: e for e in entries})
 
 

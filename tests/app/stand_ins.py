@@ -89,4 +89,7 @@ STAND_INS = {
     "alignment": _make("alignment", ("attention",), lambda s: s["attention"].alignment),
     "training": _make("training", ("attention",), lambda s: s["attention"].frame_accuracy),
     "encgrad": _make("encgrad", ("attention",), lambda s: s["attention"].grad_without),
+    "cliff": _make("cliff", ("cliff", "descent"), lambda s: s["cliff"].log10_grad_norm),
+    "descent": _make("descent", ("descent",)),
+    "clipnorm": _make("clipnorm", ("clipping", "gradient")),
 }

@@ -11,7 +11,7 @@ from types import MappingProxyType
 from .base import Panel
 
 _MODULES = ("gradient", "flow", "states", "gates", "eigen", "spectrum", "leaky", "cells",
-            "alignment", "training", "encgrad")
+            "alignment", "training", "encgrad", "cliff", "descent", "clipnorm")
 
 
 def _registry() -> MappingProxyType:
