@@ -97,7 +97,7 @@ FIELDS: MappingProxyType[str, FieldInfo] = MappingProxyType({
     "seed": FieldInfo("seed", "int", "seed of every random draw", range=(0, 2**31 - 1)),
     "clip": FieldInfo("clip threshold", "float",
                       "clip the gradient to this global norm (0: off)",
-                      range=(0.0, 100.0), step=0.1, decimals=1),
+                      range=(0.0, 20.0), step=0.05, decimals=2),
     "clip_mode": FieldInfo("clip by", "choice",
                            "on the cliff: rescale the whole gradient to the threshold (norm, "
                            "the direction kept) or clip each component (value)",
