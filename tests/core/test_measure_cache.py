@@ -1,0 +1,75 @@
+"""The Lab's per-measure cache: a field a measure says it ignores must not change its result.
+
+``Measure.ignores`` decides when the Lab hands back a cached result; a field listed there that
+the result does depend on serves a stale picture. Every registered measure is checked, fresh
+(no cache), with each ignored field changed on its own.
+"""
+
+import dataclasses
+from collections.abc import Mapping
+
+import numpy as np
+import pytest
+
+from gradlab import Lab, LabConfig
+from gradlab.measures import MEASURES
+from gradlab.measures.context import BaseDraws
+from gradlab.measures.eigen import preset_eigs
+
+BASE = LabConfig(hidden=8, steps=30, spectral_radius=1.1, input_scale=0.5, seed=3)
+
+
+def _eigs() -> tuple:
+    _, lam, _ = BaseDraws().get(BASE.cell, BASE.hidden, BASE.inputs, BASE.init, BASE.seed)
+    return preset_eigs("diag(0.5, 1.5)", lam)
+
+
+# another value for every field a measure may ignore (one each, all valid with BASE)
+OTHER = {
+    "cursor": 7, "clip": 0.5, "loss": "every", "eigs": _eigs(), "steps": 25, "seed": 4,
+    "input_scale": 0.3, "spectral_radius": 0.9, "leak": 0.5, "leak_spread": "log-uniform",
+    "gate_bias": 1.0, "activation": "relu", "init": "gaussian", "hidden": 6, "inputs": 3,
+    "cell": "gru",
+}
+
+
+def same(a, b) -> bool:
+    """Deep equality of two results (arrays bit for bit, nan equal to nan)."""
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        a, b = np.asarray(a), np.asarray(b)
+        return a.shape == b.shape and bool(np.array_equal(a, b, equal_nan=a.dtype.kind in "fc"))
+    if dataclasses.is_dataclass(a) and not isinstance(a, type):
+        return type(a) is type(b) and all(same(getattr(a, f.name), getattr(b, f.name))
+                                          for f in dataclasses.fields(a))
+    if isinstance(a, Mapping):
+        return isinstance(b, Mapping) and a.keys() == b.keys() and all(same(a[k], b[k])
+                                                                       for k in a)
+    if isinstance(a, (tuple, list)):
+        return type(a) is type(b) and len(a) == len(b) and all(map(same, a, b))
+    if isinstance(a, float) and isinstance(b, float) and np.isnan(a) and np.isnan(b):
+        return True
+    return a == b
+
+
+CASES = [(m, f) for m in MEASURES for f in sorted(MEASURES[m].ignores)]
+
+
+@pytest.mark.parametrize("measure, field", CASES, ids=[f"{m}-{f}" for m, f in CASES])
+def test_an_ignored_field_does_not_change_the_result(measure, field):
+    assert field in OTHER, f"give OTHER a second value for {field!r}"
+    changed = BASE.replace(**{field: OTHER[field]})
+    assert changed != BASE
+    a = Lab().compute(BASE, [measure])[measure]
+    b = Lab().compute(changed, [measure])[measure]
+    assert same(a, b), (f"{measure} lists {field!r} in its ignores, but its result changes "
+                        f"with it: the Lab would serve a stale result")
+
+
+def test_cells_follow_hand_set_eigenvalues_of_the_own_cell():
+    # the own cell's curve in 'cells' is the 'gradient' curve, edited eigenvalues included,
+    # whichever config the Lab saw first
+    lab = Lab()
+    lab.compute(BASE, ["cells"])
+    s = lab.compute(BASE.replace(eigs=OTHER["eigs"]), ["cells", "gradient"])
+    np.testing.assert_array_equal(s["cells"].log10_norms[s["cells"].current],
+                                  s["gradient"].log10_norms)
