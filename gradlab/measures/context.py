@@ -99,13 +99,14 @@ def params_for(config, draws: BaseDraws):
 
 
 def _shown_block_index(spec, base, blocks: int, n: int) -> int:
-    """Which block of the recurrent weight the shown matrix is (found by comparison)."""
-    M = np.asarray(spec.shown_matrix(base))
-    rec = np.asarray(base.weights[spec.recurrent])
-    for k in range(blocks):
-        if np.array_equal(rec[k * n:(k + 1) * n], M):
-            return k
-    return 0
+    """Which block of the recurrent weight the shown matrix is: ``shown_matrix`` is read on
+    a probe whose block k is filled with k (comparing values fails when blocks are equal,
+    e.g. every block is I under the identity init)."""
+    if blocks == 1:
+        return 0
+    marks = np.repeat(np.arange(blocks, dtype=np.float64), n)[:, None]  # (G n, 1)
+    probe = base.replace(weights={spec.recurrent: np.broadcast_to(marks, (blocks * n, n))})
+    return int(np.asarray(spec.shown_matrix(probe))[0, 0])
 
 
 def inputs_for(config) -> tuple[np.ndarray, np.ndarray]:

@@ -73,3 +73,21 @@ def test_cells_follow_hand_set_eigenvalues_of_the_own_cell():
     s = lab.compute(BASE.replace(eigs=OTHER["eigs"]), ["cells", "gradient"])
     np.testing.assert_array_equal(s["cells"].log10_norms[s["cells"].current],
                                   s["gradient"].log10_norms)
+
+
+@pytest.mark.parametrize("cell", ["rnn", "indrnn", "lstm", "gru"])
+@pytest.mark.parametrize("init", ["orthogonal", "gaussian", "identity", "sparse"])
+def test_hand_set_eigenvalues_land_in_the_shown_matrix(cell, init):
+    # the edit goes to the block whose eigenvalues the lab shows (W_g / W_n for gated cells),
+    # also when every block is the same matrix (identity init)
+    from gradlab.cells import get_cell
+    from gradlab.measures.context import params_for
+
+    c = LabConfig(cell=cell, init=init, hidden=8, spectral_radius=0.9)
+    draws = BaseDraws()
+    _, lam, _ = draws.get(cell, 8, c.inputs, init, c.seed)
+    eigs = preset_eigs("diag(0.5, 1.5)", lam)
+    p = params_for(c.replace(eigs=eigs), draws)
+    got = np.linalg.eigvals(np.asarray(get_cell(cell).shown_matrix(p), dtype=float))
+    want = 0.9 * np.array([complex(re, im) for re, im in eigs])
+    np.testing.assert_allclose(np.sort_complex(got), np.sort_complex(want), atol=1e-9)
