@@ -14,7 +14,7 @@ import numpy as np
 from ..cells import CELLS, get_cell
 from . import Measure
 from .context import Context
-from .gradient import growth_rate, memory_horizon, safe_log10_norms, scaled_backward
+from .gradient import growth_rate, memory_horizon
 
 
 @dataclass(frozen=True)
@@ -38,9 +38,7 @@ def compute(ctx: Context) -> CellsCompared:
     curves, growth, horizons = [], [], []
     for name in names:
         sub = ctx if name == c.cell else Context(c.replace(cell=name, eigs=()), ctx.draws)
-        gh, _, exponent, _ = scaled_backward(sub.params, sub.x, sub.trace, sub.grads, sub.dh,
-                                             rescale=sub.overflow_step is None)
-        curve = (safe_log10_norms(gh) + exponent)[::-1]
+        curve = sub.scaled.log10_norms  # (T+1,)
         curves.append(curve)
         growth.append(growth_rate(lags, curve))
         k = memory_horizon(curve)

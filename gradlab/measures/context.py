@@ -17,6 +17,7 @@ import numpy as np
 from ..cells import get_cell
 from ..init import init_params
 from ..ops import backward, forward
+from .scaled import ScaledFlow, scaled_flow
 
 
 def unit_leaks(config) -> np.ndarray | float:
@@ -168,6 +169,12 @@ class Context:
     def grads(self):
         with np.errstate(all="ignore"):
             return backward(self.params, self.trace, self.dh)
+
+    @functools.cached_property
+    def scaled(self) -> ScaledFlow:
+        """The gradient per lag and per unit in scaled form (beyond float64's range)."""
+        return scaled_flow(self.params, self.x, self.trace, self.grads, self.dh,
+                           self.overflow_step)
 
     @functools.cached_property
     def base_eigvals(self) -> np.ndarray:

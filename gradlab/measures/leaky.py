@@ -14,7 +14,7 @@ import numpy as np
 
 from . import Measure
 from .context import Context
-from .gradient import memory_horizon, safe_log10_norms, scaled_backward
+from .gradient import memory_horizon
 
 FAMILY = (1.0, 0.5, 0.2, 0.1, 0.05)
 
@@ -45,10 +45,7 @@ def compute(ctx: Context) -> LeakFamily:
     for a in leaks:
         cfg = c.replace(leak=a)
         sub = ctx if a == c.leak else Context(cfg, ctx.draws)
-        gh, _, exponent, _ = scaled_backward(sub.params, sub.x, sub.trace, sub.grads, sub.dh,
-                                             rescale=sub.overflow_step is None)
-        per_step = safe_log10_norms(gh) + exponent
-        curve = per_step[::-1]
+        curve = sub.scaled.log10_norms  # (T+1,)
         curves.append(curve)
         k = memory_horizon(curve)
         horizons.append(-1 if k is None else k)
