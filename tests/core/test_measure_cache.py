@@ -91,3 +91,17 @@ def test_hand_set_eigenvalues_land_in_the_shown_matrix(cell, init):
     got = np.linalg.eigvals(np.asarray(get_cell(cell).shown_matrix(p), dtype=float))
     want = 0.9 * np.array([complex(re, im) for re, im in eigs])
     np.testing.assert_allclose(np.sort_complex(got), np.sort_complex(want), atol=1e-9)
+
+
+def test_eigs_of_the_wrong_count_are_refused_not_silently_ignored():
+    # before, eigs whose count differed from hidden were accepted and then ignored by the lab
+    with pytest.raises(ValueError, match=r"eigs has 2 eigenvalues but hidden=8"):
+        LabConfig(hidden=8, eigs=((0.5, 0.0), (1.5, 0.0)))
+    with pytest.raises(ValueError, match=r"hidden=6"):
+        LabConfig(hidden=8, eigs=OTHER["eigs"]).replace(hidden=6)
+    assert LabConfig(hidden=8, eigs=OTHER["eigs"]).replace(hidden=6, eigs=()).hidden == 6
+
+
+def test_a_bad_eigenvalue_is_named_with_its_index_and_value():
+    with pytest.raises(ValueError, match=r"eigs\[1\]=\(11\.0, 0\.0\).*\|λ\| ≤ 10"):
+        LabConfig(hidden=2, eigs=((0.5, 0.0), (11.0, 0.0)))
