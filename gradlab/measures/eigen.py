@@ -42,17 +42,22 @@ class Eigen:
 
 
 def conjugate_pairs(lam: np.ndarray) -> np.ndarray:
-    """For each eigenvalue the index of its conjugate partner (-1 for a real one)."""
+    """For each eigenvalue the index of its conjugate partner (-1 for a real one): in order,
+    each complex one not yet paired takes the nearest free value to its conjugate."""
+    lam = np.asarray(lam, dtype=complex)
     pair = np.full(lam.shape, -1)
-    free = set(range(len(lam)))
-    for i in range(len(lam)):
-        if i not in free or lam[i].imag == 0:
+    with np.errstate(invalid="ignore"):
+        dist = np.abs(lam[None, :] - np.conj(lam)[:, None])  # (n, n): row i to conj(lam_i)
+    free = np.ones(lam.shape, dtype=bool)
+    for i in np.flatnonzero(lam.imag != 0):
+        if not free[i]:
             continue
-        free.discard(i)
-        j = min(free, key=lambda k: abs(lam[k] - np.conj(lam[i])), default=None)
-        if j is not None:
-            pair[i], pair[j] = j, i
-            free.discard(j)
+        free[i] = False
+        if not free.any():
+            break
+        j = int(np.argmin(np.where(free, dist[i], np.inf)))  # the first of equals, as before
+        pair[i], pair[j] = j, i
+        free[j] = False
     return pair
 
 
