@@ -10,8 +10,8 @@
 
 Each lane holds a single pending slot: a request that is overwritten before its thread gets
 to it is dropped, not queued, so dragging a slider never builds a backlog; results are
-coalesced the same way on the way back. The lanes use separate Labs (``Lab`` holds a lock
-for a whole compute, and an expensive compute must never hold up a cheap one).
+coalesced the same way on the way back. Both lanes share one Lab by default: it locks only
+its caches, never a whole compute, so an expensive compute never holds up a cheap one.
 
 Signals, delivered in the GUI thread: ``snapshot_ready(seq, Snapshot)`` once per lane and
 request (``seq`` numbers the requests, so the window can tell an old expensive result from a
