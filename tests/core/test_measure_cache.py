@@ -105,3 +105,32 @@ def test_eigs_of_the_wrong_count_are_refused_not_silently_ignored():
 def test_a_bad_eigenvalue_is_named_with_its_index_and_value():
     with pytest.raises(ValueError, match=r"eigs\[1\]=\(11\.0, 0\.0\).*\|λ\| ≤ 10"):
         LabConfig(hidden=2, eigs=((0.5, 0.0), (11.0, 0.0)))
+
+
+def test_two_lanes_sharing_one_lab_get_what_one_lane_gets():
+    # the app's cheap and expensive lanes call one Lab at once; a tiny cache forces evictions
+    import threading
+
+    configs = [BASE.replace(spectral_radius=r, cursor=k % 5)
+               for k, r in enumerate(np.linspace(0.6, 1.4, 12))]
+    lanes = {"cheap": ["gradient", "eigen", "leaky"], "expensive": ["spectrum", "clipping"]}
+    want = {(i, m): Lab().compute(c, [m])[m] for i, c in enumerate(configs)
+            for names in lanes.values() for m in names}
+    lab, got, errors = Lab(cache_size=1), {}, []
+
+    def lane(names):
+        try:
+            for _ in range(2):  # the second round meets the cache
+                for i, c in enumerate(configs):
+                    s = lab.compute(c, names)
+                    got.update({(i, m): s[m] for m in names})
+        except Exception as e:  # reported below, on the test's thread
+            errors.append(e)
+
+    threads = [threading.Thread(target=lane, args=(names,)) for names in lanes.values()]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert not errors and got.keys() == want.keys()
+    assert all(same(got[k], want[k]) for k in want)
