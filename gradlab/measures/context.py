@@ -111,11 +111,12 @@ def _shown_block_index(spec, base, blocks: int, n: int) -> int:
 
 
 def inputs_for(config) -> tuple[np.ndarray, np.ndarray]:
-    """x (T, m) and the loss direction g (n,), a unit vector, from the config's seed."""
+    """x (T, m) and the loss direction g (n,), a unit vector, from the config's seed. Each
+    has a stream of its own: a longer run extends x, and g does not change with T or m."""
     rng = np.random.default_rng([config.seed, 1])
     x = config.input_scale * rng.standard_normal((config.steps, config.inputs))  # (T, m)
-    g = rng.standard_normal(config.hidden)
-    g /= np.linalg.norm(g)  # (n,)
+    g = np.random.default_rng([config.seed, 3]).standard_normal(config.hidden)  # (n,)
+    g /= np.linalg.norm(g)
     return x, g
 
 

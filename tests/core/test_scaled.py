@@ -67,3 +67,16 @@ def test_gradient_leaky_and_cells_draw_the_same_curve_for_the_config(config):
     leaky, cells = s["leaky"], s["cells"]
     np.testing.assert_array_equal(leaky.log10_norms[leaky.current], g)
     np.testing.assert_array_equal(cells.log10_norms[cells.current], g)
+
+
+def test_the_loss_direction_does_not_change_with_the_horizon_or_the_inputs():
+    # before, g was drawn after x from one stream: every step of the T slider drew a new g
+    from gradlab.measures.context import inputs_for
+
+    x60, g60 = inputs_for(LabConfig(steps=60))
+    x61, g61 = inputs_for(LabConfig(steps=61))
+    _, g_m = inputs_for(LabConfig(steps=60, inputs=7))
+    np.testing.assert_array_equal(x61[:60], x60)
+    np.testing.assert_array_equal(g61, g60)
+    np.testing.assert_array_equal(g_m, g60)
+    assert np.linalg.norm(g60) == pytest.approx(1.0)
