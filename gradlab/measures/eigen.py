@@ -14,6 +14,7 @@ each one's conjugate partner, -1 for a real one), so a drag can set LabConfig.ei
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import MappingProxyType
 
 import numpy as np
 
@@ -100,18 +101,27 @@ def compute(ctx: Context) -> Eigen:
                  matrix_label=label)
 
 
-def preset_eigs(name: str, base: np.ndarray) -> tuple:
+PRESET_VALUES = MappingProxyType({  # the two values a preset alternates between
+    "diag(0.5, 1.5)": (0.5, 1.5),
+    "golden ratio": ((1 + 5 ** 0.5) / 2, (1 - 5 ** 0.5) / 2),
+})
+
+
+def preset_eigs(name: str, base: np.ndarray | None = None, *, pair=None) -> tuple:
     """Eigenvalues (at radius 1) for a preset from the lecture notes, as LabConfig.eigs:
     'diag(0.5, 1.5)': half the eigen-directions shrink by 0.5, half grow by 1.5;
     'golden ratio': those of [[1, 1], [1, 0]], phi = 1.618 and -1/phi = -0.618 (Fibonacci).
-    Conjugate pairs of ``base`` get the same (real) value, so W stays real."""
-    pair = conjugate_pairs(base)
-    values = {"diag(0.5, 1.5)": (0.5, 1.5),
-              "golden ratio": ((1 + 5 ** 0.5) / 2, (1 - 5 ** 0.5) / 2)}[name]
-    out = [0.0] * len(base)
+    Conjugate partners get the same (real) value, so W stays real: ``pair`` gives each
+    one's partner (-1: real; ``Eigen.pair``, the drawn matrix's pairing, which an earlier
+    preset does not change), else it is read from the eigenvalues ``base``."""
+    if name not in PRESET_VALUES:
+        raise ValueError(f"preset {name!r} is not one of {list(PRESET_VALUES)}")
+    pair = conjugate_pairs(base) if pair is None else np.asarray(pair)
+    values = PRESET_VALUES[name]
+    out = [0.0] * len(pair)
     k = 0
-    for i in range(len(base)):
-        if pair[i] >= 0 and pair[i] < i:
+    for i in range(len(pair)):
+        if 0 <= pair[i] < i:
             out[i] = out[pair[i]]
             continue
         out[i] = values[k % 2]

@@ -18,3 +18,21 @@ def test_pairs_of_a_drawn_spectrum(cell, init, n):
     i = np.flatnonzero(~real)
     assert np.all(pair[i] >= 0) and np.all(pair[pair[i]] == i)
     np.testing.assert_allclose(lam[pair[i]], np.conj(lam[i]), atol=1e-12)
+
+
+def test_a_preset_from_the_pairing_alone_is_the_preset_of_the_spectrum():
+    # one preset function serves the eigen panel and the window: given the drawn pairing,
+    # conjugate partners get equal values even once an earlier preset made every value real
+    from gradlab.measures.eigen import PRESET_VALUES, preset_eigs
+
+    lam = np.linalg.eigvals(np.random.default_rng(1).standard_normal((9, 9)))
+    pair = conjugate_pairs(lam)
+    for name in PRESET_VALUES:
+        eigs = preset_eigs(name, lam)
+        assert preset_eigs(name, pair=pair) == eigs
+        i = np.flatnonzero(pair >= 0)
+        assert all(eigs[k] == eigs[pair[k]] for k in i)
+        edited = np.array([complex(*e) for e in eigs])  # all real now: pairing lost ...
+        assert preset_eigs(name, edited, pair=pair) == eigs  # ... but not with ``pair``
+    with pytest.raises(ValueError, match="preset 'nope' is not one of"):
+        preset_eigs("nope", lam)
