@@ -60,6 +60,8 @@ def test_restarts_reproduce_the_plain_gradient_where_it_is_in_range(monkeypatch)
 @pytest.mark.parametrize("config", [
     LabConfig(hidden=8, steps=200, spectral_radius=0.3),  # rescaled
     LabConfig(hidden=8, steps=300, spectral_radius=1.3, activation="relu", loss="every"),
+    LabConfig(hidden=8, steps=100, spectral_radius=0.9, leak=0.12345678),  # not rounded
+    LabConfig(hidden=8, steps=100, spectral_radius=0.9, leak=0.5000000001),  # not twice
 ])
 def test_gradient_leaky_and_cells_draw_the_same_curve_for_the_config(config):
     s = Lab().compute(config, ["gradient", "leaky", "cells"])
@@ -67,6 +69,8 @@ def test_gradient_leaky_and_cells_draw_the_same_curve_for_the_config(config):
     leaky, cells = s["leaky"], s["cells"]
     np.testing.assert_array_equal(leaky.log10_norms[leaky.current], g)
     np.testing.assert_array_equal(cells.log10_norms[cells.current], g)
+    assert leaky.leaks[leaky.current] == config.leak and len(set(np.round(leaky.leaks, 6))) == \
+        len(leaky.leaks)
 
 
 def test_the_loss_direction_does_not_change_with_the_horizon_or_the_inputs():
