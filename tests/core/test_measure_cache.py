@@ -134,3 +134,28 @@ def test_two_lanes_sharing_one_lab_get_what_one_lane_gets():
         t.join(120)
     assert not errors and got.keys() == want.keys()
     assert all(same(got[k], want[k]) for k in want)
+
+
+def test_the_kept_results_stay_within_their_byte_budget():
+    # before, 32 results were kept whatever their size: 240 MB for an LSTM at n = 256,
+    # T = 2000 after a dozen slider steps, GBs at the largest sizes
+    from gradlab.lab import _nbytes
+
+    big = LabConfig(cell="lstm", hidden=16, steps=400)
+    one = _nbytes(Lab().compute(big, ["gates"])["gates"])
+    lab = Lab(cache_bytes=3 * one)
+    for rho in np.linspace(0.8, 1.2, 8):
+        s = lab.compute(big.replace(spectral_radius=float(rho)), ["gates", "gradient"])
+        assert lab.cached_bytes <= 3 * one
+        assert same(s["gates"], Lab().compute(s.config, ["gates"])["gates"])
+    newest = Lab(cache_bytes=1)  # one result bigger than the budget is still kept
+    first = newest.compute(big, "gates")["gates"]
+    assert newest.compute(big, "gates")["gates"] is first
+
+
+@pytest.mark.parametrize("kwargs", [{"cache_size": 0}, {"cache_bytes": -1},
+                                    {"cache_size": 2.5}])
+def test_bad_cache_bounds_are_named(kwargs):
+    (name, value), = kwargs.items()
+    with pytest.raises(ValueError, match=f"{name}={value!r} must be a positive integer"):
+        Lab(**kwargs)
