@@ -18,6 +18,7 @@ from types import MappingProxyType
 
 import numpy as np
 
+from ..cells import get_cell
 from ..ops import forward, step_jacobians
 from . import Measure
 from .context import Context, unit_leaks
@@ -129,5 +130,16 @@ def preset_eigs(name: str, base: np.ndarray | None = None, *, pair=None) -> tupl
     return tuple((float(v), 0.0) for v in out)
 
 
+STEP_HEAVY = 256  # from this state size d the step Jacobian's eigenvalues take 50 ms to 1 s+
+
+
+def heavy(config) -> bool:
+    """Whether the step Jacobian is large enough (d >= STEP_HEAVY) to delay the slider."""
+    spec = get_cell(config.cell)
+    return config.hidden * len(spec.state) >= STEP_HEAVY and not (
+        "activation" in spec.options and config.activation == "linear")
+
+
 MEASURE = Measure("eigen", "cheap", compute, frozenset({"clip", "loss"}),
-                  "eigenvalues of W, the leaky step and the step Jacobian at the cursor")
+                  "eigenvalues of W, the leaky step and the step Jacobian at the cursor",
+                  heavy=heavy)
