@@ -122,7 +122,7 @@ def inputs_for(config) -> tuple[np.ndarray, np.ndarray]:
 
 def upstream(config, g: np.ndarray) -> np.ndarray:
     """dL/dh_t from the loss alone, (1, T, n): g at the last step, or at every step."""
-    dh = np.zeros((1, config.steps, config.hidden))
+    dh = np.zeros((1, config.steps, config.hidden))  # (1, T, n)
     if config.loss == "every":
         dh[0, :] = g
     else:

@@ -47,10 +47,10 @@ def conjugate_pairs(lam: np.ndarray) -> np.ndarray:
     """For each eigenvalue the index of its conjugate partner (-1 for a real one): in order,
     each complex one not yet paired takes the nearest free value to its conjugate."""
     lam = np.asarray(lam, dtype=complex)
-    pair = np.full(lam.shape, -1)
+    pair = np.full(lam.shape, -1)  # (n,)
     with np.errstate(invalid="ignore"):
         dist = np.abs(lam[None, :] - np.conj(lam)[:, None])  # (n, n): row i to conj(lam_i)
-    free = np.ones(lam.shape, dtype=bool)
+    free = np.ones(lam.shape, dtype=bool)  # (n,)
     for i in np.flatnonzero(lam.imag != 0):
         if not free[i]:
             continue
