@@ -138,7 +138,7 @@ MAX_EIGS = 512
 ATTENTION_FIELDS = ("task", "score", "train_updates")
 
 
-def _check_eigs(value) -> tuple[tuple[float, float], ...]:
+def check_eigs(value) -> tuple[tuple[float, float], ...]:
     """Edited eigenvalues: a tuple of (re, im) pairs, finite, closed under conjugation."""
     try:
         pairs = tuple((float(re), float(im)) for re, im in value)
@@ -146,9 +146,10 @@ def _check_eigs(value) -> tuple[tuple[float, float], ...]:
         raise ValueError(f"eigs={value!r} must be a sequence of (re, im) pairs") from None
     if len(pairs) > MAX_EIGS:
         raise ValueError(f"eigs has {len(pairs)} values; at most {MAX_EIGS}")
-    if not all(math.isfinite(re) and math.isfinite(im) and abs(complex(re, im)) <= 10.0
-               for re, im in pairs):
-        raise ValueError("eigs must be finite with |λ| ≤ 10 (at radius 1)")
+    for i, (re, im) in enumerate(pairs):
+        if not (math.isfinite(re) and math.isfinite(im) and abs(complex(re, im)) <= 10.0):
+            raise ValueError(f"eigs[{i}]=({re!r}, {im!r}) is not allowed: eigenvalues must be "
+                             "finite with |λ| ≤ 10 (at radius 1)")
     return pairs
 
 
@@ -200,7 +201,7 @@ class LabConfig:
                     raise ValueError(f"{name}={value!r} is not allowed; choose one of "
                                      f"{list(info.choices)}")
             elif info.kind == "eigs":
-                object.__setattr__(self, name, _check_eigs(value))
+                object.__setattr__(self, name, check_eigs(value))
             else:
                 lo, hi = info.range
                 is_int = info.kind == "int"
@@ -210,6 +211,9 @@ class LabConfig:
                 if not lo <= value <= hi:  # also rejects nan
                     raise ValueError(f"{name}={value!r} is out of range; allowed [{lo}, {hi}]")
                 object.__setattr__(self, name, int(value) if is_int else float(value))
+        if self.eigs and len(self.eigs) != self.hidden:  # else they would be silently ignored
+            raise ValueError(f"eigs has {len(self.eigs)} eigenvalues but hidden={self.hidden}; "
+                             f"give exactly {self.hidden} (one per eigenvalue of W) or none")
 
     def replace(self, **changes) -> LabConfig:
         """A new, validated config with some fields changed."""

@@ -34,7 +34,7 @@ try:  # Python 3.11+; on 3.10 the same parser is the tiny pure-Python package to
 except ModuleNotFoundError:  # pragma: no cover
     import tomli as tomllib
 
-from .config import FIELDS, LabConfig
+from .config import FIELDS, LabConfig, check_eigs
 from .layouts import LAYOUTS
 
 FORMAT = 1
@@ -160,18 +160,22 @@ def from_toml(text: str, source: str = "<experiment>") -> Experiment:
             value = tuple(tuple(p) if isinstance(p, list) else p for p in value) \
                 if isinstance(value, list) else value
         try:
-            LabConfig().replace(**{name: value})  # the field's own check, alone
+            if FIELDS[name].kind == "eigs":  # alone: the count is checked against hidden below
+                check_eigs(value)
+            else:
+                LabConfig().replace(**{name: value})  # the field's own check, alone
         except ValueError as e:
             fail(f"config field {name!r}: {e}", key=name, table="config")
         changes[name] = value
+    eigs = changes.get("eigs", ())
+    hidden = changes.get("hidden", LabConfig().hidden)
+    if eigs and len(eigs) != hidden:
+        fail(f"config field 'eigs': {len(eigs)} eigenvalues given, but hidden = "
+             f"{hidden} needs exactly {hidden} (or none)", key="eigs", table="config")
     try:
         config = LabConfig().replace(**changes)
-    except ValueError as e:  # pragma: no cover - every field was checked alone above
+    except ValueError as e:  # pragma: no cover - every field was checked above
         fail(str(e))
-    if config.eigs and len(config.eigs) != config.hidden:
-        fail(f"config field 'eigs': {len(config.eigs)} eigenvalues given, but hidden = "
-             f"{config.hidden} needs exactly {config.hidden} (or none)", key="eigs",
-             table="config")
     return Experiment(config=config, layout=layout)
 
 

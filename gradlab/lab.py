@@ -4,7 +4,8 @@
 None), sharing one forward and backward pass between them (``measures.Context``). Each
 result is kept, per measure, for the config fields it depends on: moving the time cursor
 recomputes only what reads the cursor; a spectrum already computed for the current network
-is not computed again when only the clip threshold changes.
+is not computed again when only the clip threshold changes. The kept results are bounded in
+number and in bytes (at n = 512, T = 5000 one gates result alone is about 100 MB).
 """
 
 from __future__ import annotations
@@ -21,6 +22,17 @@ import numpy as np
 from .config import LabConfig
 from .measures import MEASURES, Context, get_measure
 from .measures.context import BaseDraws
+
+
+def _nbytes(value) -> int:
+    """Bytes of the arrays inside a result (what keeping it costs)."""
+    if isinstance(value, np.ndarray):
+        return value.nbytes
+    if isinstance(value, Mapping):
+        return sum(_nbytes(v) for v in value.values())
+    if hasattr(value, "__dataclass_fields__"):
+        return sum(_nbytes(getattr(value, f.name)) for f in fields(value))
+    return 0
 
 
 def _freeze(value):
@@ -98,18 +110,31 @@ def caption(c: LabConfig, grad=None) -> str:
 
 class Lab:
     """Computes Snapshots. Keeps a small cache of unit-radius draws (dragging the radius
-    costs no QR or eigendecomposition) and of recent results per measure. Thread-safe: the
-    app's cheap and expensive lanes share one Lab."""
+    costs no QR or eigendecomposition) and of recent results per measure: at most
+    ``4 * cache_size`` of them and ``cache_bytes`` of arrays (the newest is kept whatever its
+    size). Thread-safe: the app's cheap and expensive lanes share one Lab."""
 
-    def __init__(self, cache_size: int = 8):
+    def __init__(self, cache_size: int = 8, cache_bytes: int = 256 * 2**20):
+        for name, value in (("cache_size", cache_size), ("cache_bytes", cache_bytes)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name}={value!r} must be a positive integer")
         self.draws = BaseDraws(cache_size)
-        self._results: OrderedDict = OrderedDict()
+        self._results: OrderedDict = OrderedDict()  # key -> (result, bytes), oldest first
         self._cache_size = 4 * cache_size
+        self._cache_bytes = cache_bytes
+        self._held = 0  # bytes of the kept results
         self._lock = threading.Lock()
+
+    @property
+    def cached_bytes(self) -> int:
+        """Bytes of arrays in the results kept for reuse."""
+        return self._held
 
     def compute(self, config: LabConfig, measures: Iterable[str] | None = None) -> Snapshot:
         """The results of ``measures`` (names from ``gradlab.measures.MEASURES``; all when
-        None) for ``config``."""
+        None; one name alone is fine) for ``config``."""
+        if isinstance(measures, str):
+            measures = (measures,)
         names = list(MEASURES) if measures is None else list(measures)
         entries = [get_measure(n) for n in names]
         start = time.perf_counter()
@@ -118,17 +143,26 @@ class Lab:
         for m in entries:
             key = (m.name, _key(config, m.ignores))
             with self._lock:  # only the cache is shared: two lanes compute at once
-                hit = self._results.get(key)
-                if hit is not None:
+                kept = self._results.get(key)
+                if kept is not None:
                     self._results.move_to_end(key)
-            if hit is None:
-                hit = _freeze(m.compute(ctx))
+            if kept is None:
+                result = _freeze(m.compute(ctx))
+                kept = (result, _nbytes(result))
                 with self._lock:
-                    self._results[key] = hit
-                    while len(self._results) > self._cache_size:
-                        self._results.popitem(last=False)
-            results[m.name] = hit
+                    self._keep(key, kept)
+            results[m.name] = kept[0]
         return Snapshot(config, results, 1000 * (time.perf_counter() - start))
+
+    def _keep(self, key, kept: tuple) -> None:
+        """Add (result, bytes) as the newest; drop the oldest beyond the bounds (lock held)."""
+        old = self._results.pop(key, None)
+        self._held += kept[1] - (old[1] if old is not None else 0)
+        self._results[key] = kept
+        while len(self._results) > 1 and (len(self._results) > self._cache_size
+                                          or self._held > self._cache_bytes):
+            _, (_, size) = self._results.popitem(last=False)
+            self._held -= size
 
 
 def _key(config: LabConfig, ignores: frozenset) -> tuple:

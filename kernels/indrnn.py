@@ -14,34 +14,8 @@ s (T+1, B, n) with s_0 = h0 and s_t = h_t.
 
 import numpy as np
 
-from ._flags import LINEAR, RELU, SIGMOID, TANH, kernel
-from .activations import sigmoid_vec, tanh_vec
-
-
-@kernel
-def _phi(z, act):
-    """phi(z) for an activation code from ``_flags``."""
-    if act == TANH:
-        return tanh_vec(z)
-    if act == RELU:
-        return z if z > 0.0 else (z if z != z else 0.0)  # relu(nan) = nan, relu(-inf) = 0
-    if act == SIGMOID:
-        return sigmoid_vec(z)
-    return np.float64(z)
-
-
-@kernel
-def _dphi(v, act):
-    """phi'(z) written through v = phi(z)."""
-    if act == TANH:
-        return 1.0 - v * v
-    if act == RELU:
-        return 1.0 if v > 0.0 else 0.0
-    if act == SIGMOID:
-        return v * (1.0 - v)
-    if act == LINEAR:
-        return 1.0
-    return 1.0
+from ._flags import kernel
+from .rnn import dphi, phi  # the same activations, written once
 
 
 @kernel
@@ -67,7 +41,7 @@ def indrnn_forward(w, u, h0, act):
     for t in range(1, T + 1):
         for bi in range(B):
             for i in range(n):
-                s[t, bi, i] = _phi(w[i] * s[t - 1, bi, i] + u[t - 1, bi, i], act)
+                s[t, bi, i] = phi(w[i] * s[t - 1, bi, i] + u[t - 1, bi, i], act)
     return s
 
 
@@ -89,7 +63,7 @@ def indrnn_backward(w, s, act, dh, truncate):
         flow = _flows(t, truncate)
         for bi in range(B):
             for i in range(n):
-                d = gh[t, bi, i] * _dphi(s[t, bi, i], act)
+                d = gh[t, bi, i] * dphi(s[t, bi, i], act)
                 delta[t - 1, bi, i] = d
                 up = dh[t - 2, bi, i] if t > 1 else 0.0
                 gh[t - 1, bi, i] = up + w[i] * d if flow else up
@@ -104,5 +78,5 @@ def indrnn_step_jacobians(w, s, act):
     for t in range(T):
         for bi in range(B):
             for i in range(n):
-                J[t, bi, i, i] = w[i] * _dphi(s[t + 1, bi, i], act)
+                J[t, bi, i, i] = w[i] * dphi(s[t + 1, bi, i], act)
     return J

@@ -369,7 +369,7 @@ class LabWindow(QMainWindow):
         from gradlab.measures.eigen import preset_eigs
 
         self._pending_preset = None
-        eigs = preset_eigs(name, unedited_base(eigen.pair))
+        eigs = preset_eigs(name, pair=eigen.pair)
         self.set_config(self._config.replace(eigs=eigs))
 
     # -- keep and share --------------------------------------------------------------------
@@ -690,14 +690,3 @@ class LabWindow(QMainWindow):
             self.training.close()
         self.worker.stop()
         super().closeEvent(event)
-
-
-def unedited_base(pair) -> np.ndarray:
-    """Stand-in eigenvalues with the conjugate pairing ``pair`` (index of each one's partner,
-    -1 if real), so ``preset_eigs`` gives conjugates the same value whatever was edited."""
-    base = np.ones(len(pair), dtype=complex)
-    for i, j in enumerate(pair):
-        if j > i:
-            base[i] = complex(1.0, i + 1.0)
-            base[j] = complex(1.0, -(i + 1.0))
-    return base

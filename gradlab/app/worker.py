@@ -10,8 +10,8 @@
 
 Each lane holds a single pending slot: a request that is overwritten before its thread gets
 to it is dropped, not queued, so dragging a slider never builds a backlog; results are
-coalesced the same way on the way back. The lanes use separate Labs (``Lab`` holds a lock
-for a whole compute, and an expensive compute must never hold up a cheap one).
+coalesced the same way on the way back. Both lanes share one Lab by default: it locks only
+its caches, never a whole compute, so an expensive compute never holds up a cheap one.
 
 Signals, delivered in the GUI thread: ``snapshot_ready(seq, Snapshot)`` once per lane and
 request (``seq`` numbers the requests, so the window can tell an old expensive result from a
@@ -35,12 +35,13 @@ from gradlab.measures import MEASURES, get_measure
 log = logging.getLogger(__name__)
 
 
-def split_by_cost(measures: Iterable[str] | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """(cheap names, expensive names), each in the order given (all measures for None)."""
+def split_by_cost(measures: Iterable[str] | None,
+                  config: LabConfig | None = None) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(cheap names, expensive names), each in the order given (all measures for None); with
+    ``config``, a cheap measure that is heavy at its sizes counts as expensive."""
     names = list(MEASURES) if measures is None else list(dict.fromkeys(measures))
-    cheap = tuple(n for n in names if get_measure(n).cost != "expensive")
-    expensive = tuple(n for n in names if get_measure(n).cost == "expensive")
-    return cheap, expensive
+    costly = {n for n in names if get_measure(n).cost_for(config) == "expensive"}
+    return tuple(n for n in names if n not in costly), tuple(n for n in names if n in costly)
 
 
 class _Lane(QThread):
@@ -135,7 +136,7 @@ class ComputeWorker(QObject):
         """Ask for ``measures`` (all when None) of ``config``; replaces any request still
         waiting. Returns the request's number."""
         self.seq += 1
-        cheap, expensive = split_by_cost(measures)
+        cheap, expensive = split_by_cost(measures, config)
         if self.synchronous:
             ok, payload = self._compute(self.lab, config, cheap + expensive)
             self._emit(self.seq, ok, payload)

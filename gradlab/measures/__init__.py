@@ -31,7 +31,8 @@ class Measure:
     """One registered measure.
 
     name: its key in a Snapshot; cost: 'cheap' | 'expensive'; ignores: LabConfig fields
-    whose value does not change the result; compute(ctx) -> a frozen result.
+    whose value does not change the result; compute(ctx) -> a frozen result; heavy(config)
+    -> True where a cheap measure is expensive after all (large sizes; see ``cost_for``).
     """
 
     name: str
@@ -39,6 +40,13 @@ class Measure:
     compute: Callable[[Context], object]
     ignores: frozenset = frozenset()
     doc: str = ""
+    heavy: Callable[[object], bool] | None = None
+
+    def cost_for(self, config=None) -> str:
+        """The cost for ``config`` (``cost`` when None)."""
+        if config is not None and self.heavy is not None and self.heavy(config):
+            return "expensive"
+        return self.cost
 
 
 def _registry() -> MappingProxyType:

@@ -45,7 +45,7 @@ def compute(ctx: Context) -> Clipping:
     with np.errstate(all="ignore"):
         before = global_norm(ctx.grads.params)
         rng = np.random.default_rng([c.seed, 2])
-        per_seq = np.empty(BATCH)
+        per_seq = np.empty(BATCH)  # (BATCH,)
         for k in range(BATCH):  # one sequence per update: its own gradient norm
             xb = c.input_scale * rng.standard_normal((c.steps, c.inputs))  # (T, m)
             per_seq[k] = global_norm(backward(ctx.params, forward(ctx.params, xb),

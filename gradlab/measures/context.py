@@ -17,6 +17,7 @@ import numpy as np
 from ..cells import get_cell
 from ..init import init_params
 from ..ops import backward, forward
+from .scaled import ScaledFlow, scaled_flow
 
 
 def unit_leaks(config) -> np.ndarray | float:
@@ -99,27 +100,29 @@ def params_for(config, draws: BaseDraws):
 
 
 def _shown_block_index(spec, base, blocks: int, n: int) -> int:
-    """Which block of the recurrent weight the shown matrix is (found by comparison)."""
-    M = np.asarray(spec.shown_matrix(base))
-    rec = np.asarray(base.weights[spec.recurrent])
-    for k in range(blocks):
-        if np.array_equal(rec[k * n:(k + 1) * n], M):
-            return k
-    return 0
+    """Which block of the recurrent weight the shown matrix is: ``shown_matrix`` is read on
+    a probe whose block k is filled with k (comparing values fails when blocks are equal,
+    e.g. every block is I under the identity init)."""
+    if blocks == 1:
+        return 0
+    marks = np.repeat(np.arange(blocks, dtype=np.float64), n)[:, None]  # (G n, 1)
+    probe = base.replace(weights={spec.recurrent: np.broadcast_to(marks, (blocks * n, n))})
+    return int(np.asarray(spec.shown_matrix(probe))[0, 0])
 
 
 def inputs_for(config) -> tuple[np.ndarray, np.ndarray]:
-    """x (T, m) and the loss direction g (n,), a unit vector, from the config's seed."""
+    """x (T, m) and the loss direction g (n,), a unit vector, from the config's seed. Each
+    has a stream of its own: a longer run extends x, and g does not change with T or m."""
     rng = np.random.default_rng([config.seed, 1])
     x = config.input_scale * rng.standard_normal((config.steps, config.inputs))  # (T, m)
-    g = rng.standard_normal(config.hidden)
-    g /= np.linalg.norm(g)  # (n,)
+    g = np.random.default_rng([config.seed, 3]).standard_normal(config.hidden)  # (n,)
+    g /= np.linalg.norm(g)
     return x, g
 
 
 def upstream(config, g: np.ndarray) -> np.ndarray:
     """dL/dh_t from the loss alone, (1, T, n): g at the last step, or at every step."""
-    dh = np.zeros((1, config.steps, config.hidden))
+    dh = np.zeros((1, config.steps, config.hidden))  # (1, T, n)
     if config.loss == "every":
         dh[0, :] = g
     else:
@@ -167,6 +170,12 @@ class Context:
     def grads(self):
         with np.errstate(all="ignore"):
             return backward(self.params, self.trace, self.dh)
+
+    @functools.cached_property
+    def scaled(self) -> ScaledFlow:
+        """The gradient per lag and per unit in scaled form (beyond float64's range)."""
+        return scaled_flow(self.params, self.x, self.trace, self.grads, self.dh,
+                           self.overflow_step)
 
     @functools.cached_property
     def base_eigvals(self) -> np.ndarray:

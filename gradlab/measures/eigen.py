@@ -16,9 +16,11 @@ each one's conjugate partner, -1 for a real one), so a drag can set LabConfig.ei
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import MappingProxyType
 
 import numpy as np
 
+from ..cells import get_cell
 from . import Measure
 from .context import Context, unit_leaks
 
@@ -39,17 +41,22 @@ class Eigen:
 
 
 def conjugate_pairs(lam: np.ndarray) -> np.ndarray:
-    """For each eigenvalue the index of its conjugate partner (-1 for a real one)."""
-    pair = np.full(lam.shape, -1)
-    free = set(range(len(lam)))
-    for i in range(len(lam)):
-        if i not in free or lam[i].imag == 0:
+    """For each eigenvalue the index of its conjugate partner (-1 for a real one): in order,
+    each complex one not yet paired takes the nearest free value to its conjugate."""
+    lam = np.asarray(lam, dtype=complex)
+    pair = np.full(lam.shape, -1)  # (n,)
+    with np.errstate(invalid="ignore"):
+        dist = np.abs(lam[None, :] - np.conj(lam)[:, None])  # (n, n): row i to conj(lam_i)
+    free = np.ones(lam.shape, dtype=bool)  # (n,)
+    for i in np.flatnonzero(lam.imag != 0):
+        if not free[i]:
             continue
-        free.discard(i)
-        j = min(free, key=lambda k: abs(lam[k] - np.conj(lam[i])), default=None)
-        if j is not None:
-            pair[i], pair[j] = j, i
-            free.discard(j)
+        free[i] = False
+        if not free.any():
+            break
+        j = int(np.argmin(np.where(free, dist[i], np.inf)))  # the first of equals, as before
+        pair[i], pair[j] = j, i
+        free[j] = False
     return pair
 
 
@@ -75,18 +82,27 @@ def compute(ctx: Context) -> Eigen:
                  real_only=bool(real_only), leaky=leaky, matrix_label=label)
 
 
-def preset_eigs(name: str, base: np.ndarray) -> tuple:
+PRESET_VALUES = MappingProxyType({  # the two values a preset alternates between
+    "diag(0.5, 1.5)": (0.5, 1.5),
+    "golden ratio": ((1 + 5 ** 0.5) / 2, (1 - 5 ** 0.5) / 2),
+})
+
+
+def preset_eigs(name: str, base: np.ndarray | None = None, *, pair=None) -> tuple:
     """Eigenvalues (at radius 1) for a preset from the lecture notes, as LabConfig.eigs:
     'diag(0.5, 1.5)': half the eigen-directions shrink by 0.5, half grow by 1.5;
     'golden ratio': those of [[1, 1], [1, 0]], phi = 1.618 and -1/phi = -0.618 (Fibonacci).
-    Conjugate pairs of ``base`` get the same (real) value, so W stays real."""
-    pair = conjugate_pairs(base)
-    values = {"diag(0.5, 1.5)": (0.5, 1.5),
-              "golden ratio": ((1 + 5 ** 0.5) / 2, (1 - 5 ** 0.5) / 2)}[name]
-    out = [0.0] * len(base)
+    Conjugate partners get the same (real) value, so W stays real: ``pair`` gives each
+    one's partner (-1: real; ``Eigen.pair``, the drawn matrix's pairing, which an earlier
+    preset does not change), else it is read from the eigenvalues ``base``."""
+    if name not in PRESET_VALUES:
+        raise ValueError(f"preset {name!r} is not one of {list(PRESET_VALUES)}")
+    pair = conjugate_pairs(base) if pair is None else np.asarray(pair)
+    values = PRESET_VALUES[name]
+    out = [0.0] * len(pair)
     k = 0
-    for i in range(len(base)):
-        if pair[i] >= 0 and pair[i] < i:
+    for i in range(len(pair)):
+        if 0 <= pair[i] < i:
             out[i] = out[pair[i]]
             continue
         out[i] = values[k % 2]
@@ -94,6 +110,16 @@ def preset_eigs(name: str, base: np.ndarray) -> tuple:
     return tuple((float(v), 0.0) for v in out)
 
 
+HEAVY_N = 256  # per-unit leaks: from this size the leaky step's eig delays the slider
+
+
+def heavy(config) -> bool:
+    """Per-unit leaks need a fresh eigen-decomposition of the (n, n) leaky step at every
+    move (one leak needs none: 1 - a + a lambda); from n = 256 that takes 50 ms and more."""
+    return config.leak_spread != "one" and config.hidden >= HEAVY_N and \
+        "leak" in get_cell(config.cell).options
+
+
 MEASURE = Measure("eigen", "cheap", compute,
                   frozenset({"clip", "loss", "cursor", "input_scale", "steps"}),
-                  "eigenvalues of W and of the leaky step")
+                  "eigenvalues of W and of the leaky step", heavy=heavy)

@@ -14,7 +14,7 @@ import numpy as np
 
 from . import Measure
 from .context import Context
-from .gradient import memory_horizon, safe_log10_norms, scaled_backward
+from .gradient import memory_horizon
 
 FAMILY = (1.0, 0.5, 0.2, 0.1, 0.05)
 
@@ -40,20 +40,18 @@ def compute(ctx: Context) -> LeakFamily:
     if "leak" not in ctx.spec.options:
         return LeakFamily(False, np.zeros(0), lags, np.zeros((0, c.steps + 1)),
                           np.zeros(0, int), -1, c.leak_spread)
-    leaks = sorted(set(FAMILY) | {round(c.leak, 6)}, reverse=True)
+    # the config's own leak exactly (its curve is the gradient view's), and the family's
+    # other members (one within 1e-6 of it would draw the same curve twice)
+    leaks = sorted({a for a in FAMILY if abs(a - c.leak) > 1e-6} | {c.leak}, reverse=True)
     curves, horizons = [], []
     for a in leaks:
-        cfg = c.replace(leak=a)
-        sub = ctx if a == c.leak else Context(cfg, ctx.draws)
-        gh, _, exponent, _ = scaled_backward(sub.params, sub.x, sub.trace, sub.grads, sub.dh,
-                                             rescale=sub.overflow_step is None)
-        per_step = safe_log10_norms(gh) + exponent
-        curve = per_step[::-1]
+        sub = ctx if a == c.leak else Context(c.replace(leak=a), ctx.draws)
+        curve = sub.scaled.log10_norms  # (T+1,)
         curves.append(curve)
         k = memory_horizon(curve)
         horizons.append(-1 if k is None else k)
     return LeakFamily(True, np.array(leaks), lags, np.array(curves), np.array(horizons),
-                      leaks.index(round(c.leak, 6)), c.leak_spread)
+                      leaks.index(c.leak), c.leak_spread)
 
 
 MEASURE = Measure("leaky", "cheap", compute, frozenset({"cursor", "clip"}),

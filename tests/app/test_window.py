@@ -6,11 +6,10 @@ import pytest
 from PySide6.QtCore import Qt
 
 from gradlab.app.theme import DARK, LIGHT
-from gradlab.app.window import LabWindow, PlaceholderPanel, unedited_base
+from gradlab.app.window import LabWindow, PlaceholderPanel
 from gradlab.config import LabConfig
 from gradlab.lab import Lab
 from gradlab.layouts import LAYOUTS
-from gradlab.measures.eigen import conjugate_pairs, preset_eigs
 from tests.app.stand_ins import STAND_INS
 
 
@@ -177,10 +176,3 @@ def test_presets_wait_for_the_eigenvalues_when_no_panel_shows_them(win):
     assert "eigen" not in win.snapshot
     win.apply_preset("diag(0.5, 1.5)")
     assert {round(re, 3) for re, _ in win.config.eigs} == {0.5, 1.5}
-
-
-def test_unedited_base_keeps_the_conjugate_pairing():
-    lam = np.linalg.eigvals(np.random.default_rng(1).standard_normal((9, 9)))
-    pair = conjugate_pairs(lam)
-    assert (conjugate_pairs(unedited_base(pair)) == pair).all()
-    assert preset_eigs("golden ratio", unedited_base(pair)) == preset_eigs("golden ratio", lam)

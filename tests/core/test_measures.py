@@ -32,7 +32,7 @@ def test_scaled_form_equals_plain_float64_where_that_is_in_range():
     p = gradlab.init_params("rnn", 32, 4, scheme="orthogonal", spectral_radius=1.1, seed=0)
     rng = np.random.default_rng([0, 1])
     x = 0.3 * rng.standard_normal((300, 4))
-    g = rng.standard_normal(32)
+    g = np.random.default_rng([0, 3]).standard_normal(32)
     g /= np.linalg.norm(g)
     tr = gradlab.forward(p, x)
     dh = np.zeros((1, 300, 32))
@@ -55,9 +55,15 @@ def test_tanh_vanishing_rescales_and_matches_a_long_double_check():
 
 
 def test_forget_bias_opens_the_lstm_highway():
-    lag50 = [compute(LabConfig(cell="lstm", gate_bias=b, steps=100), "gradient").log10_norms[50]
+    grads = [compute(LabConfig(cell="lstm", gate_bias=b, steps=100), "gradient")
              for b in (0.0, 2.0, 5.0)]
-    assert lag50[0] < lag50[1] < lag50[2]
+    lag50 = [g.log10_norms[50] for g in grads]
+    # an open forget gate keeps orders of magnitude more gradient; between biases 2 and 5
+    # the order depends on the loss direction (other paths than c carry it there too), so
+    # only the forget gates' own product is strictly ordered
+    assert lag50[0] < min(lag50[1:]) - 4
+    ref50 = [g.log10_reference[50] for g in grads]
+    assert ref50[0] < ref50[1] < ref50[2]
     g = compute(LabConfig(cell="lstm", gate_bias=5.0, steps=100), "gradient")
     assert "forget" in g.reference_label
     assert g.log10_reference[50] > -1.0  # sigmoid(5) ~ 0.993: 50 steps keep > 10%

@@ -36,6 +36,14 @@ def family_colour(theme: Theme, k: int) -> str:
     return colours[k % len(colours)]
 
 
+def decade_ticks(lo: float, hi: float, most: int = 6) -> tuple[int, list[tuple[int, str]]]:
+    """(every, ticks): whole decades k in [lo, hi] labelled 10^k, one every ``every`` decades
+    (1, 2, 4, 5, 8, 10 or 20), the smallest step that leaves at most ``most`` gaps."""
+    every = next((s for s in (1, 2, 4, 5, 8, 10, 20) if (hi - lo) / s <= most), 20)
+    return every, [(k, superscript_power(k)) for k in range(math.ceil(lo), math.floor(hi) + 1)
+                   if k % every == 0]
+
+
 class DecadeAxis(pg.AxisItem):
     """A linear axis over log10 values whose ticks read 10⁻³, 1, 10³, … (whole decades)."""
 

@@ -21,7 +21,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFontMetrics
 
-from gradlab.measures.eigen import conjugate_pairs, preset_eigs
+from gradlab.measures.eigen import preset_eigs
 
 from ..theme import Theme, pen, qfont, style_plot
 from ._decades import RoundAxis, family_colour, refit_later
@@ -44,22 +44,9 @@ def half_width(config) -> float:
 
 
 def pair_presets(name: str, base: np.ndarray, pair: np.ndarray) -> tuple:
-    """``preset_eigs(name, base)``, with conjugate partners taken from ``pair`` (the drawn
-    matrix's pairing) rather than from ``base``, which an earlier preset may have made real:
-    partners of the drawn basis must get conjugate (here: equal) values for W to stay real."""
-    if np.array_equal(conjugate_pairs(np.asarray(base)), pair):
-        return preset_eigs(name, base)
-    values = {"diag(0.5, 1.5)": (0.5, 1.5),
-              "golden ratio": ((1 + 5 ** 0.5) / 2, (1 - 5 ** 0.5) / 2)}[name]
-    out = [0.0] * len(base)
-    k = 0
-    for i in range(len(base)):
-        if 0 <= pair[i] < i:
-            out[i] = out[pair[i]]
-            continue
-        out[i] = values[k % 2]
-        k += 1
-    return tuple((float(v), 0.0) for v in out)
+    """``preset_eigs`` with conjugate partners taken from ``pair`` (the drawn matrix's
+    pairing) rather than from ``base``, which an earlier preset may have made real."""
+    return preset_eigs(name, pair=pair)
 
 
 class DraggableScatter(pg.ScatterPlotItem):

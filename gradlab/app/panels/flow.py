@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..theme import Theme, style_plot, superscript_power
+from ..theme import Theme, style_plot
+from ._decades import decade_ticks
 from ._heat import SEQUENTIAL, Heatmap, Scrub, step_of
 from .base import Panel
 from .gradient import decades
@@ -60,12 +61,7 @@ class FlowPanel(Panel):
         self._set_key(*self._key, force=True)
 
     def _set_ticks(self) -> None:
-        lo, hi = self.heat.levels
-        span = hi - lo
-        every = next(s for s in (1, 2, 4, 5, 8, 10, 20) if span / s <= 6)
-        ticks = [(k, superscript_power(k)) for k in range(int(np.ceil(lo)), int(hi) + 1)
-                 if k % every == 0]
-        self.heat.set_bar_ticks(ticks)
+        self.heat.set_bar_ticks(decade_ticks(*self.heat.levels)[1])
 
     def _set_key(self, zeros: bool, nans: bool, force: bool = False) -> None:
         if (zeros, nans) == self._key and not force:

@@ -20,6 +20,7 @@ import numpy as np
 import pyqtgraph as pg
 
 from ..theme import Theme, pen, qfont, style_plot, superscript_power
+from ._decades import decade_ticks
 from ._heat import Scrub, cursor_pen, pixels, place_beside, plain_plot, side_for
 from .base import Panel
 
@@ -172,9 +173,8 @@ class GradientPanel(Panel):
         self.top = top = decades(steps)
         self.plot.setXRange(0, steps, padding=0.02)
         self.plot.setYRange(-top, top, padding=0.06)  # room for the tick labels at +-top
-        every = next(s for s in (1, 2, 4, 5, 8, 10, 20) if 2 * top / s <= 6)
+        every, major = decade_ticks(-top, top)
         fine = 1 if top <= 8 else 2  # a grid line every decade (every 2 on tall windows)
-        major = [(k, superscript_power(k)) for k in range(-top, top + 1) if k % every == 0]
         minor = [(k, "") for k in range(-top, top + 1) if k % every and not k % fine]
         self.plot.getAxis("left").setTicks([major, minor])
 
