@@ -143,6 +143,8 @@ class LabWindow(QMainWindow):
         self._factor = 1.0
         self._theme: Theme = self._base_theme
         self._cursor_t = 0
+        self._cursor_drawn: int | None = None  # the step every panel draws the cursor at
+        self._cursor_key = (0, self._config.steps)  # (cursor, steps) last drawn from a config
         self._pending_preset: str | None = None
         self.reveal_seconds = 1.6  # each phase of the A animation
         self.reveal_phase = "done"
@@ -447,6 +449,7 @@ class LabWindow(QMainWindow):
             panel = self._panel(name)
             self.grid.addWidget(panel.widget, row, col, rows, cols)
             panel.widget.show()
+            panel.set_cursor(self._cursor_drawn)
         for r, s in enumerate(layout.row_stretch):
             self.grid.setRowStretch(r, s)
         for c, s in enumerate(layout.col_stretch):
@@ -469,6 +472,7 @@ class LabWindow(QMainWindow):
     @Slot(object)
     def _request(self, config: LabConfig, extra: tuple = ()) -> None:
         self._config = config
+        self._follow_cursor(config)
         measures = tuple(dict.fromkeys(self._measures() + tuple(extra)))
         self._show_summary()
         if (config, measures) == self._requested:
@@ -517,6 +521,7 @@ class LabWindow(QMainWindow):
                     f"{panel.name}: drawing failed: {type(exc).__name__}: {exc}", 10000)
                 continue
             self._drawn[panel.name] = Drawn(seq, snapshot.config, results)
+            panel.set_cursor(self._cursor_drawn)  # its axes may have changed (steps)
             if self.reveal_phase != "done":
                 panel.set_reveal(self.reveal_phase, self._reveal_fraction)
 
@@ -570,10 +575,23 @@ class LabWindow(QMainWindow):
         self.set_config(config)
 
     # -- the time cursor and the reveal animation --------------------------------------------
+    def _draw_cursor(self, t: int | None) -> None:
+        self._cursor_drawn = t
+        for panel in self.panels:
+            panel.set_cursor(t)
+
+    def _follow_cursor(self, config: LabConfig) -> None:
+        """A config whose cursor (or horizon) changed other than by pointing (reset, a loaded
+        file, a scene): the drawn cursor follows it (none for cursor 0, the last step)."""
+        key = (config.cursor, config.steps)
+        if key == self._cursor_key or self._cursor_timer.isActive():
+            return  # unchanged, or the pointer is moving it and the config will follow
+        self._cursor_key = key
+        self._draw_cursor(config.cursor_step if config.cursor else None)
+
     @Slot(int)
     def _cursor_moved(self, t: int) -> None:
-        for panel in self.panels:
-            panel.set_cursor(t if t > 0 else None)
+        self._draw_cursor(t if t > 0 else None)
         if t > 0:
             self._cursor_t = t
             self._cursor_timer.start()
