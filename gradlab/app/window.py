@@ -29,6 +29,7 @@ import numpy as np
 from PySide6.QtCore import (
     QCoreApplication,
     QElapsedTimer,
+    QEvent,
     Qt,
     QTimer,
     Slot,
@@ -166,6 +167,7 @@ class LabWindow(QMainWindow):
         self.controls_scroll.setWidget(self.controls)
         self.controls_scroll.setWidgetResizable(True)
         self.controls_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.controls.installEventFilter(self)
 
         self.caption = QLabel(objectName="caption")
         self.caption.setWordWrap(True)
@@ -633,10 +635,25 @@ class LabWindow(QMainWindow):
                 panel.set_stale(True)  # the badge's size follows the type
         self.setPalette(palette(self._theme))
         self.setStyleSheet(stylesheet(self._theme))
-        width = round(CONTROL_WIDTH * min(max(factor, 0.8), 2.2))
-        self.controls_scroll.setFixedWidth(min(width, max(CONTROL_WIDTH, self.width() // 3)))
+        self._fit_controls()
         self.overlay.setText(help_html(self._theme))
         self._place_overlay()
+
+    def _fit_controls(self) -> None:
+        """The control column's width: scaled with the type, at most a third of the window,
+        but never narrower than the controls need beside a vertical scroll bar (a short
+        window scrolls them; at 1024x600 combos and slider values were cut off)."""
+        width = round(CONTROL_WIDTH * min(max(self._factor, 0.8), 2.2))
+        width = min(width, max(CONTROL_WIDTH, self.width() // 3))
+        scroll = self.controls_scroll
+        need = self.controls.minimumSizeHint().width() + 2 * scroll.frameWidth() + \
+            scroll.verticalScrollBar().sizeHint().width()
+        scroll.setFixedWidth(max(width, need))
+
+    def eventFilter(self, watched, event):  # noqa: N802 (Qt name)
+        if watched is self.controls and event.type() == QEvent.Type.LayoutRequest:
+            self._fit_controls()  # the controls' size follows the type a moment later
+        return super().eventFilter(watched, event)
 
     def _place_overlay(self) -> None:
         self.overlay.setGeometry(self.centralWidget().rect().adjusted(24, 16, -24, -16))
