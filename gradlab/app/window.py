@@ -67,6 +67,7 @@ BADGE_DELAY_MS = 60  # a picture older than the controls for this long gets its 
 CURSOR_DELAY_MS = 120  # the time cursor reaches LabConfig.cursor after this pause
 ZOOM_STEP = 1.15
 ZOOM_LIMITS = (0.5, 3.0)
+OVERLAY_SHRINK = (1.0, 0.9, 0.8, 0.7, 0.6, 0.5)  # type factors the ? overlay tries, in order
 
 
 class PlaceholderPanel(Panel):
@@ -322,7 +323,7 @@ class LabWindow(QMainWindow):
         if self.overlay.isVisible():
             self.overlay.hide()
         else:
-            self._place_overlay()
+            self._place_overlay(fit=True)
             self.overlay.show()
             self.overlay.raise_()
 
@@ -636,8 +637,7 @@ class LabWindow(QMainWindow):
         self.setPalette(palette(self._theme))
         self.setStyleSheet(stylesheet(self._theme))
         self._fit_controls()
-        self.overlay.setText(help_html(self._theme))
-        self._place_overlay()
+        self._place_overlay(fit=True)
 
     def _fit_controls(self) -> None:
         """The control column's width: scaled with the type, at most a third of the window,
@@ -655,8 +655,19 @@ class LabWindow(QMainWindow):
             self._fit_controls()  # the controls' size follows the type a moment later
         return super().eventFilter(watched, event)
 
-    def _place_overlay(self) -> None:
+    def _place_overlay(self, fit: bool = False) -> None:
         self.overlay.setGeometry(self.centralWidget().rect().adjusted(24, 16, -24, -16))
+        if fit or self.overlay.isVisible():
+            self._fit_overlay()
+
+    def _fit_overlay(self) -> None:
+        """The explanations in the window's type, smaller where they would not fit (at
+        1024x600 the last column and the keys were cut off at the bottom)."""
+        width, height = self.overlay.width(), self.overlay.height()
+        for k in OVERLAY_SHRINK:
+            self.overlay.setText(help_html(self._theme.scaled(k) if k != 1.0 else self._theme))
+            if self.overlay.heightForWidth(width) <= height:
+                return
 
     def resizeEvent(self, event):  # noqa: N802 (Qt name)
         super().resizeEvent(event)
