@@ -67,7 +67,7 @@ BADGE_DELAY_MS = 60  # a picture older than the controls for this long gets its 
 CURSOR_DELAY_MS = 120  # the time cursor reaches LabConfig.cursor after this pause
 ZOOM_STEP = 1.15
 ZOOM_LIMITS = (0.5, 3.0)
-OVERLAY_SHRINK = (1.0, 0.9, 0.8, 0.7, 0.6, 0.5)  # type factors the ? overlay tries, in order
+OVERLAY_SHRINK = tuple(1.0 - 0.05 * i for i in range(11))  # the ? overlay tries 1.0 .. 0.5
 
 
 class PlaceholderPanel(Panel):
