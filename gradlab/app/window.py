@@ -306,11 +306,15 @@ class LabWindow(QMainWindow):
             self.showFullScreen()
 
     def escape(self) -> None:
-        """Esc: close the explanations, else stop the animation, else leave full screen."""
+        """Esc: close the explanations, else stop the animation, else take away a caption
+        no scene is playing (a playing scene's player owns Esc; a broken scene's error
+        stayed up for good), else leave full screen."""
         if self.overlay.isVisible():
             self.overlay.hide()
         elif self._reveal_timer.isActive():
             self.stop_animation()
+        elif self.caption.isVisible():
+            self.set_caption("")
         elif self.isFullScreen():
             self.showNormal()
 
