@@ -641,7 +641,9 @@ class LabWindow(QMainWindow):
         self.setPalette(palette(self._theme))
         self.setStyleSheet(stylesheet(self._theme))
         self._fit_controls()
-        self._place_overlay(fit=True)
+        if not self.overlay.isVisible():  # fitted to the window when it is shown (?)
+            self.overlay.setText(help_html(self._theme))
+        self._place_overlay()
 
     def _fit_controls(self) -> None:
         """The control column's width: scaled with the type, at most a third of the window,
