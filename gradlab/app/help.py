@@ -69,7 +69,8 @@ def help_html(theme: Theme) -> str:
                  f"font-weight:bold'>{title}</span><br>{text}</p>" for title, text in column]
         cols.append(f"<td width='33%' valign='top' style='padding-right:22px'>"
                     f"{''.join(parts)}</td>")
-    table = f"<table width='100%' cellspacing='0'><tr>{''.join(cols)}</tr></table>"
+    table = (f"<table width='100%' cellspacing='0' style='font-size:{theme.help_pt}pt'>"
+             f"<tr>{''.join(cols)}</tr></table>")
     keys = (f"<div style='color:{theme.muted}; font-size:{max(8, theme.help_pt - 3)}pt'>"
             f"{KEYS}</div>")
     return head + table + keys

@@ -259,7 +259,11 @@ class ScenePlayer(QObject):
         self._jump(target)
 
     def restart(self) -> None:
+        """Home: back to the first frame; after the scene finished, play it again."""
+        finished = not self.playing and self.index >= len(self.frames) - 1
         self._jump(0)
+        if finished:
+            self.resume()
 
     def stop(self) -> None:
         """End playback: give the keys and the controls back; the lab stays interactive at

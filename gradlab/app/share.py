@@ -51,10 +51,18 @@ def export_image(widget: QWidget, path, title: str = "") -> None:
             render_svg(widget, part, title)
         elif not widget.grab().save(part, "PNG"):
             raise OSError(f"{path}: the image could not be written")
+        _usual_mode(part)
         os.replace(part, path)
     finally:
         if os.path.exists(part):
             os.unlink(part)
+
+
+def _usual_mode(path: str) -> None:
+    """The permissions a plain open() would have given (mkstemp makes files private)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    os.chmod(path, 0o666 & ~mask)
 
 
 def with_suffix(path: str, suffix: str) -> str:

@@ -29,6 +29,7 @@ import numpy as np
 from PySide6.QtCore import (
     QCoreApplication,
     QElapsedTimer,
+    QEvent,
     Qt,
     QTimer,
     Slot,
@@ -68,6 +69,7 @@ CURSOR_DELAY_MS = 120  # the time cursor reaches LabConfig.cursor after this pau
 ZOOM_STEP = 1.15
 ZOOM_LIMITS = (0.5, 3.0)
 TRAINING_PANELS = frozenset({"alignment", "training", "encgrad"})  # drawn from training frames
+OVERLAY_SHRINK = tuple(1.0 - 0.05 * i for i in range(11))  # the ? overlay tries 1.0 .. 0.5
 
 
 class PlaceholderPanel(Panel):
@@ -145,6 +147,8 @@ class LabWindow(QMainWindow):
         self._factor = 1.0
         self._theme: Theme = self._base_theme
         self._cursor_t = 0
+        self._cursor_drawn: int | None = None  # the step every panel draws the cursor at
+        self._cursor_key = (0, self._config.steps)  # (cursor, steps) last drawn from a config
         self._pending_preset: str | None = None
         self.reveal_seconds = 1.6  # each phase of the A animation
         self.reveal_phase = "done"
@@ -166,6 +170,7 @@ class LabWindow(QMainWindow):
         self.controls_scroll.setWidget(self.controls)
         self.controls_scroll.setWidgetResizable(True)
         self.controls_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.controls.installEventFilter(self)
 
         self.caption = QLabel(objectName="caption")
         self.caption.setWordWrap(True)
@@ -309,11 +314,15 @@ class LabWindow(QMainWindow):
             self.showFullScreen()
 
     def escape(self) -> None:
-        """Esc: close the explanations, else stop the animation, else leave full screen."""
+        """Esc: close the explanations, else stop the animation, else take away a caption
+        no scene is playing (a playing scene's player owns Esc; a broken scene's error
+        stayed up for good), else leave full screen."""
         if self.overlay.isVisible():
             self.overlay.hide()
         elif self._reveal_timer.isActive():
             self.stop_animation()
+        elif self.caption.isVisible():
+            self.set_caption("")
         elif self.isFullScreen():
             self.showNormal()
 
@@ -326,7 +335,7 @@ class LabWindow(QMainWindow):
         if self.overlay.isVisible():
             self.overlay.hide()
         else:
-            self._place_overlay()
+            self._place_overlay(fit=True)
             self.overlay.show()
             self.overlay.raise_()
 
@@ -455,6 +464,7 @@ class LabWindow(QMainWindow):
             panel = self._panel(name)
             self.grid.addWidget(panel.widget, row, col, rows, cols)
             panel.widget.show()
+            panel.set_cursor(self._cursor_drawn)
         for r, s in enumerate(layout.row_stretch):
             self.grid.setRowStretch(r, s)
         for c, s in enumerate(layout.col_stretch):
@@ -503,6 +513,7 @@ class LabWindow(QMainWindow):
         self._config = config
         if self.training is not None:  # a new task, cell, score or seed starts a new run
             self.training.set_config(config)
+        self._follow_cursor(config)
         measures = tuple(dict.fromkeys(self._measures() + tuple(extra)))
         self._show_summary()
         if (config, measures) == self._requested:
@@ -551,6 +562,7 @@ class LabWindow(QMainWindow):
                     f"{panel.name}: drawing failed: {type(exc).__name__}: {exc}", 10000)
                 continue
             self._drawn[panel.name] = Drawn(seq, snapshot.config, results)
+            panel.set_cursor(self._cursor_drawn)  # its axes may have changed (steps)
             if self.reveal_phase != "done":
                 panel.set_reveal(self.reveal_phase, self._reveal_fraction)
 
@@ -610,10 +622,23 @@ class LabWindow(QMainWindow):
         self.set_config(config)
 
     # -- the time cursor and the reveal animation --------------------------------------------
+    def _draw_cursor(self, t: int | None) -> None:
+        self._cursor_drawn = t
+        for panel in self.panels:
+            panel.set_cursor(t)
+
+    def _follow_cursor(self, config: LabConfig) -> None:
+        """A config whose cursor (or horizon) changed other than by pointing (reset, a loaded
+        file, a scene): the drawn cursor follows it (none for cursor 0, the last step)."""
+        key = (config.cursor, config.steps)
+        if key == self._cursor_key or self._cursor_timer.isActive():
+            return  # unchanged, or the pointer is moving it and the config will follow
+        self._cursor_key = key
+        self._draw_cursor(config.cursor_step if config.cursor else None)
+
     @Slot(int)
     def _cursor_moved(self, t: int) -> None:
-        for panel in self.panels:
-            panel.set_cursor(t if t > 0 else None)
+        self._draw_cursor(t if t > 0 else None)
         if t > 0:
             self._cursor_t = t
             self._cursor_timer.start()
@@ -657,13 +682,40 @@ class LabWindow(QMainWindow):
             self.training_bar.apply_theme(self._theme)
         self.setPalette(palette(self._theme))
         self.setStyleSheet(stylesheet(self._theme))
-        width = round(CONTROL_WIDTH * min(max(factor, 0.8), 2.2))
-        self.controls_scroll.setFixedWidth(min(width, max(CONTROL_WIDTH, self.width() // 3)))
-        self.overlay.setText(help_html(self._theme))
+        self._fit_controls()
+        if not self.overlay.isVisible():  # fitted to the window when it is shown (?)
+            self.overlay.setText(help_html(self._theme))
         self._place_overlay()
 
-    def _place_overlay(self) -> None:
+    def _fit_controls(self) -> None:
+        """The control column's width: scaled with the type, at most a third of the window,
+        but never narrower than the controls need beside a vertical scroll bar (a short
+        window scrolls them; at 1024x600 combos and slider values were cut off)."""
+        width = round(CONTROL_WIDTH * min(max(self._factor, 0.8), 2.2))
+        width = min(width, max(CONTROL_WIDTH, self.width() // 3))
+        scroll = self.controls_scroll
+        need = self.controls.minimumSizeHint().width() + 2 * scroll.frameWidth() + \
+            scroll.verticalScrollBar().sizeHint().width()
+        scroll.setFixedWidth(max(width, need))
+
+    def eventFilter(self, watched, event):  # noqa: N802 (Qt name)
+        if watched is self.controls and event.type() == QEvent.Type.LayoutRequest:
+            self._fit_controls()  # the controls' size follows the type a moment later
+        return super().eventFilter(watched, event)
+
+    def _place_overlay(self, fit: bool = False) -> None:
         self.overlay.setGeometry(self.centralWidget().rect().adjusted(24, 16, -24, -16))
+        if fit or self.overlay.isVisible():
+            self._fit_overlay()
+
+    def _fit_overlay(self) -> None:
+        """The explanations in the window's type, smaller where they would not fit (at
+        1024x600 the last column and the keys were cut off at the bottom)."""
+        width, height = self.overlay.width(), self.overlay.height()
+        for k in OVERLAY_SHRINK:
+            self.overlay.setText(help_html(self._theme.scaled(k) if k != 1.0 else self._theme))
+            if self.overlay.heightForWidth(width) <= height:
+                return
 
     def resizeEvent(self, event):  # noqa: N802 (Qt name)
         super().resizeEvent(event)

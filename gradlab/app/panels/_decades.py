@@ -330,7 +330,9 @@ class FamilyPanel(Panel):
         one_line = not self._fits_two_lines(len(rows))
         title = self.key_title
         if one_line:  # narrow as well as short: values lose their unit, the heading has it
-            title = title.replace("<br>", " · ") + " (steps)"
+            # (on its first line: a heading joined into one long line took the plot's room)
+            head, sep, rest = title.partition("<br>")
+            title = f"{head} (steps){sep}{rest}"
         lines = [f'<span style="color:{t.muted}; font-size:{t.legend_pt}pt">{title}</span>']
         for i, (name, detail, value) in enumerate(rows):
             colour = family_colour(t, i)

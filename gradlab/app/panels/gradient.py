@@ -18,6 +18,7 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtGui import QFontMetrics
 
 from ..theme import Theme, pen, qfont, style_plot, superscript_power
 from ._decades import decade_ticks
@@ -26,6 +27,7 @@ from .base import Panel
 
 X_LABEL = "lag l (steps back from T)"
 Y_LABEL = "‖∂L/∂h<sub>T−l</sub>‖ (log scale)"
+Y_LABEL_SHORT = "‖∂L/∂h<sub>T−l</sub>‖"  # a short plot: the decade ticks say it is a log scale
 CURVE_NAME = "‖∂L/∂h<sub>T−l</sub>‖"
 ZERO_DIVE = 1e4  # decades below the window where an exact zero is drawn (off the bottom)
 
@@ -129,6 +131,7 @@ class GradientPanel(Panel):
         self._horizon = None
         self._overflow_step = None
         self.plot.getViewBox().sigResized.connect(self._place_labels)
+        self.plot.getViewBox().sigResized.connect(self._fit_y_label)
         self._phase, self._fraction = "done", 1.0
         self.apply_theme(theme)
 
@@ -138,6 +141,7 @@ class GradientPanel(Panel):
         t = theme
         style_plot(self.plot, t, title=None, x=X_LABEL, y=Y_LABEL)
         self.plot.getAxis("left").enableAutoSIPrefix(False)
+        self._fit_y_label()
         self.curve.setPen(pen(t.grad, t.line_width))
         self.reference.setPen(pen(t.reference, t.ref_width, dashed=True))
         self.overflow.setBrush(pg.mkBrush(t.overflow + "30"))
@@ -155,6 +159,19 @@ class GradientPanel(Panel):
         for mark in self.marks.values():
             mark.apply_theme(t)
         self._write_key()
+
+    def _fit_y_label(self, *_) -> None:
+        """The left axis label without "(log scale)" when the plot is too short for all of
+        it (pyqtgraph would clip it: at 1024x600 it read "‖∂L/∂h‖ (log scale")."""
+        t = self.theme
+        height = self.plot.getViewBox().height()
+        plain = Y_LABEL.replace("<sub>", "").replace("</sub>", "")
+        room = QFontMetrics(qfont(t, t.label_pt)).horizontalAdvance(plain) + 12
+        text = Y_LABEL if height <= 0 or height >= room else Y_LABEL_SHORT
+        axis = self.plot.getAxis("left")
+        if axis.labelText != text:
+            axis.setLabel(text, color=t.foreground, **{"font-size": f"{t.label_pt}pt"})
+            axis.resizeEvent()  # pyqtgraph centres the label only on a resize
 
     def _write_key(self) -> None:
         """'━━ ‖∂L/∂h_{T−l}‖   ╍╍ ρ^l' in the curves' colours, above the plot."""

@@ -20,10 +20,12 @@ NOT_RNN = "leaky units are an RNN option — switch the cell to RNN"
 
 
 def leak_label(a: float, spread: str = "one") -> str:
-    """'a = 0.5 (γ = 2)'; with per-unit leaks spread over [a, 1] 'a = 0.5…1'."""
+    """'a = 0.5 (γ = 2)'; with per-unit leaks spread over [a, 1] 'a = 0.5…1'. The leak to
+    the control's two decimals, as in the caption (a scene's animation passes 0.676959)."""
+    shown = f"{round(a, 2):g}"
     if spread != "one" and a < 1.0:
-        return f"a = {a:g}…1"
-    return f"a = {a:g} (γ = {1.0 / a:.3g})"
+        return f"a = {shown}…1"
+    return f"a = {shown} (γ = {1.0 / a:.3g})"
 
 
 class LeakyPanel(FamilyPanel):
