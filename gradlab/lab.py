@@ -90,6 +90,9 @@ def caption(c: LabConfig, grad=None) -> str:
     spec = get_cell(c.cell)
     act = f" {c.activation}" if "activation" in spec.options else ""
     head = f"{spec.label}{act}  ρ = {c.spectral_radius:.2f}"
+    if c.eigs:  # hand-set eigenvalues: the radius the matrix really has
+        top = max(abs(complex(re, im)) for re, im in c.eigs)
+        head = f"{spec.label}{act}  ρ(W) = {c.spectral_radius * top:.2f} (eigenvalues set by hand)"
     if "leak" in spec.options and (c.leak < 1.0):
         spread = " (spread)" if c.leak_spread != "one" else ""
         head += f"  a = {c.leak:.2f}{spread}"
@@ -104,6 +107,8 @@ def caption(c: LabConfig, grad=None) -> str:
     g = grad.growth_per_step
     if not np.isfinite(g):
         return head
+    if c.loss == "every":  # each lag also collects its own step's loss: no pure rate
+        return f"{head}  ·  loss on every step: lag l sums the terms of steps T−l … T"
     verb = "grows" if g > 1.0 else "shrinks"
     return f"{head}  ·  gradient {verb} ×{g:.3f} per step"
 

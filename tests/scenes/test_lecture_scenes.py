@@ -36,9 +36,10 @@ def test_the_highway_scene_lengthens_the_gradient():
     lab = Lab()
     g0 = lab.compute(first.config, ["gradient"])["gradient"]
     g1 = lab.compute(last.config, ["gradient"])["gradient"]
-    assert last.config.gate_bias == 6.0 and first.config.gate_bias == 0.0
-    assert g1.log10_norms[50] > g0.log10_norms[50] + 3  # "reaches 100 steps back"
-    assert g1.log10_norms[100] > -3
+    assert last.config.gate_bias == 3.0 and first.config.gate_bias == 0.0
+    assert g1.log10_norms[50] > g0.log10_norms[50] + 3
+    assert g0.horizon is not None and g0.horizon < 30
+    assert g1.horizon is None  # "reaches 100 steps back": never 1000 times below lag 0
 
 
 def test_the_leaky_scene_moves_the_memory_horizon_back():
