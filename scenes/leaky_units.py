@@ -21,7 +21,7 @@ class LeakyUnits(Scene):
     seed = 0
 
     def construct(self):
-        self.caption("Leaky unit: h_t = (1 − a) h_{t−1} + a φ(·), γ = 1/a")
+        self.caption("Leaky unit: hₜ = (1 − a) hₜ₋₁ + a φ(·), γ = 1/a")
         self.wait(2.5)
         self.caption("a = 1 is the plain RNN: at ρ = 0.8 memory is short")
         self.wait(2.5)

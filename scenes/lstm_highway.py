@@ -24,7 +24,7 @@ class LSTMHighway(Scene):
     seed = 0
 
     def construct(self):
-        self.caption("LSTM: the cell state carries c_t = f_t c_{t−1} + i_t g_t")
+        self.caption("LSTM: the cell state carries cₜ = fₜ cₜ₋₁ + iₜ gₜ")
         self.wait(2.5)
         self.caption("Back along c, each step multiplies by the forget gate f")
         self.wait(2.5)

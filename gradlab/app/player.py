@@ -106,6 +106,18 @@ def fit_frame(rgb: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return out
 
 
+MIN_LAYOUT_HEIGHT = 720  # smaller videos are laid out at this height and scaled down
+
+
+def layout_size(size: tuple[int, int]) -> tuple[int, int]:
+    """The window size a frame of ``size`` (w, h) is drawn at: the same shape, at least
+    720 px high, so a 640x360 clip shows the 1280x720 picture scaled down instead of a
+    crowded thumbnail (type and panels stop shrinking below 720 px)."""
+    w, h = size
+    k = max(1.0, MIN_LAYOUT_HEIGHT / h)
+    return round(w * k), round(h * k)
+
+
 def render(scene_cls: type[Scene], out_path, *, fps: int | None = None,
            size: tuple[int, int] | None = None, theme: str = "dark",
            frames_limit: int | None = None, progress: bool = True,
@@ -150,7 +162,7 @@ def _render_frames(app, writer, timeline, fps, size, theme, total, progress, str
         window.set_layout(layout)
         window.show_controls(False)
         window.statusBar().setVisible(False)  # compute timings differ run to run
-        window.resize(*size)
+        window.resize(*layout_size(size))
         window.show()  # offscreen: nothing appears, but layouts settle
         app.processEvents()
         bar = ProgressBar(total, stream=stream, label="rendering ") if progress else None
