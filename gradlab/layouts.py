@@ -40,12 +40,11 @@ class Layout:
 
 
 _LAYOUTS = (
-    Layout("vanishing", "Vanishing / exploding",
+    Layout("vanishing", "Vanishing, exploding",
            (("gradient", 0, 0, 1, 1), ("eigen", 0, 1, 1, 1), ("flow", 1, 0, 1, 1),
             ("states", 1, 1, 1, 1)),
-           row_stretch=(3, 2), col_stretch=(3, 2),
-           controls=NETWORK_CONTROLS + ("clip",)),
-    Layout("gates", "Gates: the LSTM highway",
+           row_stretch=(3, 2), col_stretch=(3, 2)),
+    Layout("gates", "Gates, LSTM highway",
            (("gates", 0, 0, 1, 2), ("gradient", 1, 0, 1, 1), ("eigen", 1, 1, 1, 1)),
            row_stretch=(4, 3), col_stretch=(3, 2),
            config=MappingProxyType({"cell": "lstm", "input_scale": 1.0})),
@@ -69,7 +68,7 @@ _CLIFF_START = {"cliff_w0": 5.0, "cliff_b0": RIDGE_B_AT_5, "lr": 1.0, "clip": 0.
                 "clip_mode": "norm", "updates": 40}
 
 _LAYOUTS += (
-    Layout("clipping", "Clipping on the Pascanu cliff",
+    Layout("clipping", "Clipping on the cliff",
            (("cliff", 0, 0, 1, 1), ("descent", 0, 1, 1, 1), ("clipnorm", 1, 0, 1, 2)),
            row_stretch=(5, 3), col_stretch=(5, 3),
            config=MappingProxyType(_CLIFF_START),
@@ -79,7 +78,7 @@ _LAYOUTS += (
 
 # attention: a GRU encoder-decoder learns to reverse 8 tokens (G trains it, in seconds)
 _LAYOUTS += (
-    Layout("attention", "Attention learns to align",
+    Layout("attention", "Attention learning",
            (("alignment", 0, 0, 2, 1), ("training", 0, 1, 1, 1), ("encgrad", 1, 1, 1, 1)),
            row_stretch=(1, 1), col_stretch=(1, 1),
            config=MappingProxyType({"cell": "gru", "task": "reverse", "score": "additive"}),

@@ -92,8 +92,7 @@ class DraggableScatter(pg.ScatterPlotItem):
 
 class EigenPanel(Panel):
     name = "eigen"
-    subtitle = ("eigenvalues (drag one): inside the unit circle a direction shrinks, "
-                "outside it grows")
+    subtitle = "Eigenvalues (drag one): inside the unit circle a direction shrinks"
     measures = ("eigen",)
     follows = ("step_eigen",)  # J_t's eigenvalues: an expensive extra, drawn when it arrives
 
