@@ -11,21 +11,11 @@ from gradlab.app.panels.cells import CellsPanel
 from gradlab.app.theme import DARK, LIGHT
 from gradlab.cells import CELLS
 from gradlab.config import LabConfig
-from gradlab.lab import Lab
-
-
-@pytest.fixture(scope="module")
-def lab():
-    return Lab()
 
 
 @pytest.fixture
-def panel(qtbot):
-    p = CellsPanel(DARK)
-    qtbot.addWidget(p.widget)
-    p.widget.resize(1200, 600)
-    p.widget.show()
-    return p
+def panel(make_panel):
+    return make_panel(CellsPanel, (1200, 600), DARK)
 
 
 def shown(panel, lab, config):

@@ -14,7 +14,6 @@ from gradlab.app.panels.descent import DescentPanel
 from gradlab.app.theme import get_theme
 from gradlab.cliff import ridge
 from gradlab.config import LabConfig
-from gradlab.lab import Lab
 from gradlab.layouts import get_layout
 
 BOX = (-2.0, 10.0, -6.0, 2.0)
@@ -25,10 +24,6 @@ def inside(x, y):
     return (x >= BOX[0] - 1e-9) & (x <= BOX[1] + 1e-9) & (y >= BOX[2] - 1e-9) & \
         (y <= BOX[3] + 1e-9)
 
-
-@pytest.fixture(scope="module")
-def lab():
-    return Lab()
 
 
 def make(qtbot, cls, size=(900, 600), theme="dark"):

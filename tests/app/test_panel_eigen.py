@@ -10,23 +10,13 @@ from gradlab.app.panels.eigen import EigenPanel
 from gradlab.app.theme import DARK, LIGHT
 from gradlab.cells import CELLS
 from gradlab.config import LabConfig
-from gradlab.lab import Lab
 from gradlab.measures.context import params_for
 from gradlab.measures.eigen import conjugate_pairs
 
 
-@pytest.fixture(scope="module")
-def lab():
-    return Lab()
-
-
 @pytest.fixture
-def panel(qtbot):
-    p = EigenPanel(DARK)
-    qtbot.addWidget(p.widget)
-    p.widget.resize(800, 700)
-    p.widget.show()
-    return p
+def panel(make_panel):
+    return make_panel(EigenPanel, (800, 700), DARK)
 
 
 def shown(panel, lab, config):

@@ -7,21 +7,12 @@ from gradlab.app.panels import get_panel
 from gradlab.app.panels.gradient import GradientPanel, decades
 from gradlab.app.theme import get_theme
 from gradlab.config import LabConfig
-from gradlab.lab import Lab
 
 
 @pytest.fixture
-def panel(qtbot):
-    p = GradientPanel(get_theme("dark"))
-    qtbot.addWidget(p.widget)
-    p.widget.resize(960, 540)
-    p.widget.show()
-    return p
+def panel(make_panel):
+    return make_panel(GradientPanel, (960, 540), get_theme("dark"))
 
-
-@pytest.fixture(scope="module")
-def lab():
-    return Lab()
 
 
 def draw(panel, lab, **fields):

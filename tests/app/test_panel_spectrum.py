@@ -9,21 +9,11 @@ from gradlab.app.panels import get_panel
 from gradlab.app.panels.spectrum import SpectrumPanel
 from gradlab.app.theme import DARK, LIGHT
 from gradlab.config import LabConfig
-from gradlab.lab import Lab
-
-
-@pytest.fixture(scope="module")
-def lab():
-    return Lab()
 
 
 @pytest.fixture
-def panel(qtbot):
-    p = SpectrumPanel(DARK)
-    qtbot.addWidget(p.widget)
-    p.widget.resize(1000, 600)
-    p.widget.show()
-    return p
+def panel(make_panel):
+    return make_panel(SpectrumPanel, (1000, 600), DARK)
 
 
 def shown(panel, lab, config):

@@ -19,12 +19,8 @@ SHIFT = Qt.KeyboardModifier.ShiftModifier
 
 
 @pytest.fixture
-def win(qtbot):
-    w = LabWindow(synchronous=True, panels=STAND_INS)
-    qtbot.addWidget(w)
-    w.resize(1280, 720)
-    w.show()
-    return w
+def win(stand_in_window):
+    return stand_in_window
 
 
 def rho(w):

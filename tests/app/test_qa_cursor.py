@@ -10,16 +10,11 @@ from PySide6.QtCore import Qt
 
 from gradlab.app.window import LabWindow
 from gradlab.config import LabConfig
-from tests.app.stand_ins import STAND_INS
 
 
 @pytest.fixture
-def win(qtbot):
-    w = LabWindow(synchronous=True, panels=STAND_INS)
-    qtbot.addWidget(w)
-    w.resize(1280, 720)
-    w.show()
-    return w
+def win(stand_in_window):
+    return stand_in_window
 
 
 def scrub_to(win, qtbot, t):

@@ -8,10 +8,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication, QImage
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
-from gradlab.app.window import LabWindow
 from gradlab.config import LabConfig
 from gradlab.experiment import ExperimentError, load_experiment
-from tests.app.stand_ins import STAND_INS
 
 K = Qt.Key
 CTRL = Qt.KeyboardModifier.ControlModifier
@@ -21,12 +19,8 @@ EDITED = LabConfig(cell="lstm", hidden=4, steps=40, spectral_radius=1.1, gate_bi
 
 
 @pytest.fixture
-def win(qtbot):
-    w = LabWindow(synchronous=True, panels=STAND_INS)
-    qtbot.addWidget(w)
-    w.resize(1280, 720)
-    w.show()
-    return w
+def win(stand_in_window):
+    return stand_in_window
 
 
 def valid_png(path, size=None):

@@ -152,3 +152,14 @@ class Replay:
         self._draw(self.shown)
         if self.shown >= self.total:
             self.timer.stop()
+
+
+def reveal_replay(panel, phase: str, fraction: float) -> None:
+    """The window's animation for a panel with a ``replay``: the forward half replays the
+    updates, then every update stays shown."""
+    if panel.descent is None:
+        return
+    if phase == "forward":
+        panel.replay.set_fraction(fraction)
+    else:
+        panel.replay.finish()

@@ -36,6 +36,7 @@ from ._cliffkit import (
     pixels,
     plain_color,
     plain_plot,
+    reveal_replay,
 )
 from .base import Panel
 
@@ -278,12 +279,7 @@ class CliffPanel(Panel):
 
     def set_reveal(self, phase: str, fraction: float) -> None:
         """The window's animation: the forward half replays the updates, then all stay."""
-        if self.descent is None:
-            return
-        if phase == "forward":
-            self.replay.set_fraction(fraction)
-        else:
-            self.replay.finish()
+        reveal_replay(self, phase, fraction)
 
     # -- clicking a start ------------------------------------------------------------------
     def start_at(self, w: float, b: float, *, snap: bool = True) -> dict:

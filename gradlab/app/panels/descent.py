@@ -16,7 +16,7 @@ import numpy as np
 import pyqtgraph as pg
 
 from ..theme import Theme, pen, qfont, style_plot, superscript_power
-from ._cliffkit import Replay, clipped_color, follow_stretch, plain_color, plain_plot
+from ._cliffkit import Replay, clipped_color, follow_stretch, plain_color, plain_plot, reveal_replay
 from .base import Panel
 
 E_RANGE = (0.0, 0.5)  # E = (sigma(x_T) - 0.7)^2 <= 0.49
@@ -166,12 +166,8 @@ class DescentPanel(Panel):
             self.thrown_label.setPos(ex.update + (-0.5 if right else 0.5), E_RANGE[1])
 
     def set_reveal(self, phase: str, fraction: float) -> None:
-        if self.descent is None:
-            return
-        if phase == "forward":
-            self.replay.set_fraction(fraction)
-        else:
-            self.replay.finish()
+        """The window's animation: the forward half replays the updates, then all stay."""
+        reveal_replay(self, phase, fraction)
 
 
 PANEL = DescentPanel
